@@ -1,0 +1,171 @@
+//! `/api/v1/auth/*`: register, login (the CLI's password login), logout.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{accounts, extract::SESSION_USER, throttle};
+use crate::db::models::{NewUser, User};
+use crate::db::schema::users;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct RegisterBody {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    body: web::Json<RegisterBody>,
+) -> AppResult<HttpResponse> {
+    let user = create_account(&req, &state, &body.username, &body.email, &body.password).await?;
+    sign_in(&session, &user)?;
+    Ok(HttpResponse::Created().json(json!({ "username": user.username, "email": user.email })))
+}
+
+/// Shared by the API and the web form.
+pub async fn create_account(
+    req: &HttpRequest,
+    state: &AppState,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> AppResult<User> {
+    let (username, email) = (username.trim(), email.trim());
+    accounts::validate_username(username)?;
+    accounts::validate_email(email)?;
+    accounts::validate_password(password)?;
+    let mut conn = state.pool.get().await?;
+    let ip = throttle::client_ip(req, &state.config.trusted_proxies)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    if let Some(wait) = throttle::take(
+        &mut conn,
+        &format!("register:ip:{ip}"),
+        throttle::REGISTER_IP,
+        1.0,
+    )
+    .await?
+    {
+        return Err(throttle::too_many(wait, "new accounts from this address"));
+    }
+    let hash = accounts::hash_password(password).await?;
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            username,
+            email,
+            password_hash: Some(&hash),
+        })
+        .returning(User::as_returning())
+        .get_result(&mut conn)
+        .await
+        .map_err(|e| match &e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                info,
+            ) => {
+                if info.constraint_name() == Some("users_email_lower") {
+                    AppError::conflict("that email is already registered")
+                } else {
+                    AppError::conflict("that username is taken")
+                }
+            }
+            _ => e.into(),
+        })
+}
+
+/// A fresh session id on every sign-in (no fixation).
+pub fn sign_in(session: &Session, user: &User) -> AppResult<()> {
+    session.renew();
+    session
+        .insert(SESSION_USER, user.id)
+        .map_err(AppError::internal)
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    body: web::Json<LoginBody>,
+) -> AppResult<HttpResponse> {
+    let user = check_credentials(&req, &state, &body.username, &body.password).await?;
+    sign_in(&session, &user)?;
+    Ok(HttpResponse::Ok().json(json!({ "ok": true, "username": user.username })))
+}
+
+/// Username (or email) and password → the user, with failed attempts
+/// throttled per account and per client address.
+pub async fn check_credentials(
+    req: &HttpRequest,
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> AppResult<User> {
+    const GENERIC: &str = "invalid username or password";
+    let login = login.trim().to_lowercase();
+    if login.is_empty() || login.len() > 254 || password.len() > 4 * accounts::PASSWORD_MAX {
+        return Err(AppError::unauthorized(GENERIC));
+    }
+    let ip = throttle::client_ip(req, &state.config.trusted_proxies)
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let (account_key, ip_key) = (format!("login:user:{login}"), format!("login:ip:{ip}"));
+    let mut conn = state.pool.get().await?;
+    for (key, bucket) in [
+        (&account_key, throttle::LOGIN_ACCOUNT),
+        (&ip_key, throttle::LOGIN_IP),
+    ] {
+        if let Some(wait) = throttle::check(&mut conn, key, bucket).await? {
+            return Err(throttle::too_many(wait, "failed sign-in attempts"));
+        }
+    }
+    let user: Option<User> = users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(username) = ")
+                .bind::<diesel::sql_types::Text, _>(&login)
+                .sql(" OR lower(email) = ")
+                .bind::<diesel::sql_types::Text, _>(&login)
+                .sql(")"),
+        )
+        .select(User::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let ok = accounts::verify_password(
+        password,
+        user.as_ref().and_then(|u| u.password_hash.as_deref()),
+    )
+    .await;
+    match user {
+        Some(u) if ok => {
+            if u.banned_at.is_some() {
+                return Err(AppError::forbidden("this account is suspended"));
+            }
+            Ok(u)
+        }
+        _ => {
+            throttle::take(&mut conn, &account_key, throttle::LOGIN_ACCOUNT, 1.0).await?;
+            throttle::take(&mut conn, &ip_key, throttle::LOGIN_IP, 1.0).await?;
+            Err(AppError::unauthorized(GENERIC))
+        }
+    }
+}
+
+pub async fn logout(session: Session) -> AppResult<HttpResponse> {
+    session.purge();
+    Ok(HttpResponse::Ok().json(json!({ "ok": true })))
+}

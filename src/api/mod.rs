@@ -1,0 +1,28 @@
+//! The JSON API under `/api/v1`, one file per resource. Handlers are thin:
+//! parse, authorise, call the domain, shape the JSON.
+
+pub mod auth;
+pub mod me;
+pub mod owners;
+pub mod packages;
+pub mod search;
+pub mod tokens;
+pub mod versions;
+
+use actix_web::{web, HttpResponse};
+
+use crate::error::{AppError, AppResult};
+
+/// Unknown API paths answer JSON, like everything else under `/api`.
+pub async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::not_found("no such API endpoint"))
+}
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|e, _| {
+            let status = actix_web::ResponseError::status_code(&e);
+            crate::error::extractor_error(format!("invalid JSON body: {e}"), status)
+        })
+}

@@ -1,0 +1,205 @@
+//! `/api/v1/packages/{name}` and its read-only children, and publish (PUT).
+
+use std::io::Write;
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Authed;
+use crate::error::{AppError, AppResult};
+use crate::registry::{
+    names::{PackageName, Version},
+    packages,
+    publish::{self, Publisher, Upload},
+    readme,
+    tarball::Limits,
+};
+use crate::state::AppState;
+
+pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    Ok(HttpResponse::Ok().json(packages::detail(&mut conn, &name).await?))
+}
+
+pub async fn versions(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let detail = packages::detail(&mut conn, &name).await?;
+    Ok(
+        HttpResponse::Ok()
+            .json(json!({ "name": detail.package.name, "versions": detail.versions })),
+    )
+}
+
+pub async fn dependents(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    Ok(HttpResponse::Ok().json(
+        json!({ "name": pkg.name, "dependents": packages::dependents(&mut conn, &pkg).await? }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReadmeQuery {
+    pub version: Option<String>,
+}
+
+pub async fn readme(
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    q: web::Query<ReadmeQuery>,
+) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    let (version, text) = packages::readme(&mut conn, &pkg, q.version.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "name": pkg.name,
+        "version": version,
+        "html": text.as_deref().map(readme::render),
+    })))
+}
+
+/// `PUT /api/v1/packages/{name}/{version}`. The route takes the whole tail and
+/// splits at the last `/`, so any malformed name or version gets a precise 400.
+pub async fn publish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Authed,
+    tail: web::Path<String>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let (name, version) = tail
+        .rsplit_once('/')
+        .ok_or_else(|| AppError::bad_request("publish to /api/v1/packages/{name}/{version}"))?;
+    let name = PackageName::parse(name)?;
+    let version = Version::parse(version)?;
+    let max = state.config.max_tarball_bytes;
+    // Refuse a declared oversize body before reading any of it.
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max + METADATA_MAX as u64 + 64 * 1024) {
+        return Err(too_large(max));
+    }
+    let (upload, _tmp) = read_multipart(&req, payload, max).await?;
+    let user = auth.user.clone();
+    let allows = move |scope: &str, canonical: &str| auth.require_scope(scope, canonical);
+    let outcome = publish::publish(
+        &state.pool,
+        &state.storage,
+        Limits::default(),
+        name,
+        version,
+        upload,
+        Publisher {
+            user: &user,
+            allows: &allows,
+        },
+    )
+    .await?;
+    let status = if outcome.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok({ status }.json(outcome.body))
+}
+
+const METADATA_MAX: usize = 64 * 1024;
+
+fn too_large(max: u64) -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "the tarball is larger than this registry's limit of {max} bytes"
+    ))
+}
+
+/// Streams the `tarball` part to a temporary file while hashing it (memory
+/// stays flat whatever the size) and checks the `metadata` part.
+async fn read_multipart(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max: u64,
+) -> AppResult<(Upload, tempfile::TempPath)> {
+    let bad = |m: String| AppError::bad_request(format!("invalid multipart upload: {m}"));
+    let mut form = Multipart::new(req.headers(), payload);
+    let mut upload: Option<(Upload, tempfile::TempPath)> = None;
+    let mut metadata_seen = false;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| bad(e.to_string()))?;
+        match field.name().unwrap_or_default() {
+            "tarball" => {
+                if upload.is_some() {
+                    return Err(bad("more than one `tarball` part".into()));
+                }
+                let tmp = tempfile::NamedTempFile::new().map_err(AppError::internal)?;
+                let (mut file, path) = tmp.into_parts();
+                let mut hasher = Sha256::new();
+                let mut size = 0u64;
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|e| bad(e.to_string()))?;
+                    size += chunk.len() as u64;
+                    if size > max {
+                        return Err(too_large(max));
+                    }
+                    hasher.update(&chunk);
+                    // Small blocking writes to a local temp file; cheaper than a thread hop each.
+                    file.write_all(&chunk).map_err(AppError::internal)?;
+                }
+                file.flush().map_err(AppError::internal)?;
+                if size == 0 {
+                    return Err(bad("the `tarball` part is empty".into()));
+                }
+                let checksum = hex::encode(hasher.finalize());
+                upload = Some((
+                    Upload {
+                        path: path.to_path_buf(),
+                        checksum,
+                        size,
+                    },
+                    path,
+                ));
+            }
+            "metadata" => {
+                if metadata_seen {
+                    return Err(bad("more than one `metadata` part".into()));
+                }
+                metadata_seen = true;
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(|e| bad(e.to_string()))?;
+                    if buf.len() + chunk.len() > METADATA_MAX {
+                        return Err(bad(format!(
+                            "the `metadata` part is larger than {METADATA_MAX} bytes"
+                        )));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                // The manifest inside the tarball wins; the metadata only has to be well-formed.
+                match serde_json::from_slice::<serde_json::Value>(&buf) {
+                    Ok(serde_json::Value::Object(_)) => {}
+                    _ => return Err(bad("the `metadata` part must be a JSON object".into())),
+                }
+            }
+            other => {
+                let shown: String = other.chars().take(40).collect();
+                return Err(bad(format!(
+                    "unexpected part {shown:?}; send `tarball` and `metadata`"
+                )));
+            }
+        }
+    }
+    if !metadata_seen {
+        return Err(bad("missing the `metadata` part".into()));
+    }
+    upload.ok_or_else(|| bad("missing the `tarball` part".into()))
+}

@@ -1,0 +1,115 @@
+//! `/api/v1/packages/{name}/{version}`: show, download, yank, unyank.
+
+use actix_web::{
+    http::header::{
+        self, ContentDisposition, DispositionParam, DispositionType, EntityTag, IfNoneMatch,
+    },
+    web, HttpMessage, HttpRequest, HttpResponse,
+};
+use serde_json::json;
+
+use crate::auth::Authed;
+use crate::error::{AppError, AppResult};
+use crate::registry::packages;
+use crate::state::AppState;
+
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (name, version) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    let info = packages::version_infos(&mut conn, &pkg)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "{}@{} not found",
+                pkg.name,
+                version.chars().take(80).collect::<String>()
+            ))
+        })?;
+    Ok(HttpResponse::Ok().json(json!({ "name": pkg.name, "version": info })))
+}
+
+/// Streams the tarball, byte-identical forever. Yanked versions stay
+/// downloadable so existing lockfiles keep installing.
+pub async fn download(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (name, version) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    let v = packages::find_version(&mut conn, &pkg, &version).await?;
+    drop(conn);
+    let etag = EntityTag::new_strong(v.checksum.clone());
+    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    let fresh = match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.strong_eq(&etag)),
+        None => false,
+    };
+    if fresh {
+        return Ok(HttpResponse::NotModified()
+            .insert_header(header::ETag(etag))
+            .insert_header(cache)
+            .finish());
+    }
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/gzip")
+        .insert_header(header::ETag(etag))
+        .insert_header(cache)
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(format!(
+                "{}-{}.tar.gz",
+                pkg.name.replace('/', "-"),
+                v.version
+            ))],
+        })
+        .no_chunking(v.size_bytes as u64);
+    if req.method() == actix_web::http::Method::HEAD {
+        return Ok(res.streaming(futures_util::stream::empty::<
+            Result<bytes::Bytes, std::io::Error>,
+        >()));
+    }
+    let stream = state.storage.stream(&v.checksum).await?;
+    state.downloads.record(v.id);
+    Ok(res.streaming(stream))
+}
+
+pub async fn yank(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    set_yanked(state, auth, path, true).await
+}
+
+pub async fn unyank(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    set_yanked(state, auth, path, false).await
+}
+
+async fn set_yanked(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<(String, String)>,
+    yanked: bool,
+) -> AppResult<HttpResponse> {
+    let (name, version) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    packages::require_owner(&mut conn, &pkg, &auth.user).await?;
+    auth.require_scope("yank", &pkg.canonical_name)?;
+    packages::set_yanked(&mut conn, &pkg, &version, yanked).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "ok": true, "package": pkg.name, "version": version, "yanked": yanked })))
+}

@@ -1,0 +1,65 @@
+//! CSRF for cookie-authenticated requests.
+//!
+//! - Web forms (htmx included) carry a per-session token, as a hidden
+//!   `csrf_token` field or an `X-CSRF-Token` header.
+//! - JSON API calls made with the session cookie must be `application/json`,
+//!   which a cross-site HTML form cannot send. Bearer requests need neither.
+
+use actix_session::Session;
+use actix_web::HttpRequest;
+
+use super::tokens::random_token;
+use crate::error::{AppError, AppResult};
+
+const KEY: &str = "csrf";
+
+/// The session's token, created on first use.
+pub fn token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(KEY) {
+        return t;
+    }
+    let t = random_token(32);
+    let _ = session.insert(KEY, &t);
+    t
+}
+
+/// Checks a form's token (or the `X-CSRF-Token` header).
+pub fn verify(req: &HttpRequest, session: &Session, form_token: Option<&str>) -> AppResult<()> {
+    let sent = form_token.or_else(|| {
+        req.headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+    });
+    let expected = session.get::<String>(KEY).ok().flatten();
+    match (sent, expected) {
+        (Some(s), Some(e)) if constant_eq(s.as_bytes(), e.as_bytes()) => Ok(()),
+        _ => Err(AppError::forbidden(
+            "the form has expired or did not come from this site; reload the page and try again",
+        )),
+    }
+}
+
+/// Cookie-authenticated API writes must carry a JSON content type.
+pub fn require_json(req: &HttpRequest) -> AppResult<()> {
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+        .unwrap_or(false);
+    if json {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "requests authenticated by the session cookie must send Content-Type: application/json",
+        ))
+    }
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

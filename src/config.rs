@@ -1,0 +1,174 @@
+//! Configuration: environment variables (and `.env`), one struct, documented defaults.
+//! A bad value is a one-line error naming the variable.
+
+use std::{env, net::IpAddr, path::PathBuf, str::FromStr};
+
+/// The development placeholder that must never protect an https deployment.
+pub const DEFAULT_SESSION_SECRET: &str = "change-me";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    pub database_max_connections: usize,
+    pub base_url: String,
+    /// At least 64 bytes; signs session cookies.
+    pub session_secret: Vec<u8>,
+    pub blob: BlobConfig,
+    pub max_tarball_bytes: u64,
+    pub static_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How often the in-memory download counter is written to Postgres.
+    pub download_flush_secs: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum BlobConfig {
+    Fs {
+        dir: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        endpoint: Option<String>,
+        region: String,
+        access_key_id: Option<String>,
+        secret_access_key: Option<String>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e| ConfigError {
+            var: name,
+            message: format!("invalid value {raw:?}: {e}"),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads `.env` (if present) and the environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port = parse("PORT", 3000u16)?;
+        let base_url = var("BASE_URL")
+            .unwrap_or_else(|| format!("http://localhost:{port}"))
+            .trim_end_matches('/')
+            .to_string();
+        let parsed = url::Url::parse(&base_url).map_err(|e| ConfigError {
+            var: "BASE_URL",
+            message: format!("not a URL: {e}"),
+        })?;
+        let https = parsed.scheme() == "https";
+        let session_secret = match var("SESSION_SECRET") {
+            Some(s) if s != DEFAULT_SESSION_SECRET => {
+                if s.len() < 32 {
+                    return Err(ConfigError {
+                        var: "SESSION_SECRET",
+                        message: "must be at least 32 characters".into(),
+                    });
+                }
+                s.into_bytes()
+            }
+            _ if https => return Err(ConfigError {
+                var: "SESSION_SECRET",
+                message:
+                    "must be set to a random value of at least 32 characters when BASE_URL is https"
+                        .into(),
+            }),
+            _ => {
+                tracing::warn!(
+                    "SESSION_SECRET is not set: generated one; everyone is signed out on restart"
+                );
+                crate::auth::tokens::random_bytes(64)
+            }
+        };
+        let blob = match var("BLOB_BACKEND").as_deref().unwrap_or("fs") {
+            "fs" => BlobConfig::Fs {
+                dir: PathBuf::from(var("BLOB_DIR").unwrap_or_else(|| "data/blobs".into())),
+            },
+            "s3" => BlobConfig::S3 {
+                bucket: var("BLOB_S3_BUCKET").ok_or(ConfigError {
+                    var: "BLOB_S3_BUCKET",
+                    message: "required when BLOB_BACKEND=s3".into(),
+                })?,
+                endpoint: var("BLOB_S3_ENDPOINT"),
+                region: var("BLOB_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: var("BLOB_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("BLOB_S3_SECRET_ACCESS_KEY"),
+            },
+            other => {
+                return Err(ConfigError {
+                    var: "BLOB_BACKEND",
+                    message: format!("must be fs or s3, not {other:?}"),
+                })
+            }
+        };
+        let trusted_proxies = match var("TRUSTED_PROXIES") {
+            None => vec![],
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse().map_err(|_| ConfigError {
+                        var: "TRUSTED_PROXIES",
+                        message: format!("{s:?} is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let database_max_connections = parse("DATABASE_MAX_CONNECTIONS", 16usize)?;
+        if database_max_connections == 0 {
+            return Err(ConfigError {
+                var: "DATABASE_MAX_CONNECTIONS",
+                message: "must be at least 1".into(),
+            });
+        }
+        let max_tarball_bytes = parse("MAX_TARBALL_BYTES", 50 * 1024 * 1024u64)?;
+        if max_tarball_bytes == 0 {
+            return Err(ConfigError {
+                var: "MAX_TARBALL_BYTES",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            host,
+            port,
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/sema_pkg".into()),
+            database_max_connections,
+            base_url,
+            session_secret,
+            blob,
+            max_tarball_bytes,
+            static_dir: PathBuf::from(
+                var("STATIC_DIR")
+                    .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/static").into()),
+            ),
+            trusted_proxies,
+            download_flush_secs: parse("DOWNLOAD_FLUSH_SECS", 5u64)?,
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}

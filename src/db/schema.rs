@@ -1,0 +1,141 @@
+// Mirrors migrations/ (what `diesel print-schema` prints, with TEXT[] elements non-null).
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        github_id -> Nullable<Int8>,
+        github_login -> Nullable<Text>,
+        is_admin -> Bool,
+        is_official -> Bool,
+        banned_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (key_hash) {
+        key_hash -> Bytea,
+        state -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        name -> Text,
+        token_hash -> Bytea,
+        scopes -> Array<Text>,
+        packages -> Array<Text>,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tokens -> Float8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    namespaces (name) {
+        name -> Text,
+        owner_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    packages (id) {
+        id -> Int8,
+        name -> Text,
+        canonical_name -> Text,
+        namespace -> Nullable<Text>,
+        description -> Text,
+        repository_url -> Nullable<Text>,
+        homepage -> Nullable<Text>,
+        license -> Nullable<Text>,
+        keywords -> Array<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    package_owners (package_id, user_id) {
+        package_id -> Int8,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    versions (id) {
+        id -> Int8,
+        package_id -> Int8,
+        version -> Text,
+        version_key -> Text,
+        checksum -> Text,
+        size_bytes -> Int8,
+        description -> Text,
+        repository_url -> Nullable<Text>,
+        homepage -> Nullable<Text>,
+        license -> Nullable<Text>,
+        keywords -> Array<Text>,
+        authors -> Array<Text>,
+        sema_version_req -> Nullable<Text>,
+        entrypoint -> Nullable<Text>,
+        readme -> Nullable<Text>,
+        published_by -> Nullable<Int8>,
+        yanked -> Bool,
+        yanked_at -> Nullable<Timestamptz>,
+        published_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dependencies (version_id, name) {
+        version_id -> Int8,
+        name -> Text,
+        canonical_name -> Text,
+        req -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    version_downloads (version_id, date) {
+        version_id -> Int8,
+        date -> Date,
+        downloads -> Int8,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(package_owners -> packages (package_id));
+diesel::joinable!(package_owners -> users (user_id));
+diesel::joinable!(versions -> packages (package_id));
+diesel::joinable!(dependencies -> versions (version_id));
+diesel::joinable!(version_downloads -> versions (version_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    api_tokens,
+    rate_limits,
+    namespaces,
+    packages,
+    package_owners,
+    versions,
+    dependencies,
+    version_downloads,
+);

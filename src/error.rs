@@ -1,0 +1,159 @@
+//! The one error type. On `/api/*` it is JSON `{"error": "…"}` with the right
+//! status; the web scope turns the same error into a page or an htmx fragment
+//! (see `web::render_error`).
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal server error")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(m: impl Into<String>) -> Self {
+        AppError::BadRequest(m.into())
+    }
+    pub fn not_found(m: impl Into<String>) -> Self {
+        AppError::NotFound(m.into())
+    }
+    pub fn forbidden(m: impl Into<String>) -> Self {
+        AppError::Forbidden(m.into())
+    }
+    pub fn unauthorized(m: impl Into<String>) -> Self {
+        AppError::Unauthorized(m.into())
+    }
+    pub fn conflict(m: impl Into<String>) -> Self {
+        AppError::Conflict(m.into())
+    }
+    pub fn unprocessable(m: impl Into<String>) -> Self {
+        AppError::Unprocessable(m.into())
+    }
+    pub fn internal(m: impl std::fmt::Display) -> Self {
+        AppError::Internal(anyhow::anyhow!("{m}"))
+    }
+
+    /// The message shown to the client. Internal errors are logged with a
+    /// request id and only the id is shown.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(e) => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                tracing::error!(request_id = %id, error = ?e, "internal error");
+                format!("internal server error (request id {id})")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            res.insert_header(("Retry-After", retry_after.to_string()));
+        }
+        res.json(serde_json::json!({ "error": self.public_message() }))
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for AppError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        tracing::error!(error = %e, "database pool");
+        AppError::Unavailable("the database is unavailable; try again shortly".into())
+    }
+}
+
+impl From<opendal::Error> for AppError {
+    fn from(e: opendal::Error) -> Self {
+        tracing::error!(error = %e, "blob store");
+        AppError::Unavailable("the blob store is unavailable; try again shortly".into())
+    }
+}
+
+/// Turns actix's extractor errors (bad JSON, query, path, form) into our 400/413 JSON.
+pub fn extractor_error(message: String, status: StatusCode) -> actix_web::Error {
+    let e = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(message)
+    } else {
+        AppError::BadRequest(message)
+    };
+    e.into()
+}
+
+/// Under `/api`, any error response that is not already JSON (actix's own 404,
+/// 405, payload errors) gets a JSON `{"error": …}` body.
+pub fn json_error_body<B: actix_web::body::MessageBody + 'static>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::http::header;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+            res.map_into_left_body(),
+        ));
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .error()
+        .map(|e| e.to_string())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status);
+    for (k, v) in old.headers() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            new.insert_header((k.clone(), v.clone()));
+        }
+    }
+    let body = new.json(serde_json::json!({ "error": message }));
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, body).map_into_right_body(),
+    ))
+}

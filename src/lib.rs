@@ -1,0 +1,139 @@
+//! sema-pkg: the package registry for Sema. `main.rs` parses the command
+//! line; everything else lives here so tests build the very same app.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod downloads;
+pub mod error;
+pub mod health;
+pub mod registry;
+pub mod routes;
+pub mod seed;
+pub mod state;
+pub mod storage;
+pub mod web;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::{config::PersistentSession, SessionMiddleware};
+use actix_web::{cookie::Key, middleware, App, HttpServer};
+use sha2::{Digest, Sha512};
+
+use crate::{auth::session_store::PgSessionStore, config::Config, state::AppState};
+
+/// Connects to Postgres (creating the database and migrating it first) and the blob store.
+pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
+    db::create_database_if_missing(&config.database_url).await?;
+    db::migrate(&config.database_url).await?;
+    connect(config)
+}
+
+/// Builds the shared state without touching the schema.
+pub fn connect(config: Config) -> anyhow::Result<AppState> {
+    let pool = db::pool(&config.database_url, config.database_max_connections)?;
+    let storage = storage::Storage::new(&config.blob)?;
+    Ok(AppState {
+        pool,
+        storage,
+        config: Arc::new(config),
+        downloads: Default::default(),
+    })
+}
+
+/// The HTTP server on `listener`, with background jobs (download flushes,
+/// session sweeps) that finish with a last flush when the server stops.
+pub fn server(
+    state: AppState,
+    listener: TcpListener,
+    workers: usize,
+) -> anyhow::Result<actix_web::dev::Server> {
+    let key = Key::from(&Sha512::digest(&state.config.session_secret));
+    let secure = state.config.secure_cookies();
+    let data = actix_web::web::Data::new(state.clone());
+    let static_dir = state.config.static_dir.clone();
+    let server = HttpServer::new(move || {
+        let sessions =
+            SessionMiddleware::builder(PgSessionStore::new(data.pool.clone()), key.clone())
+                .cookie_name("session".into())
+                .cookie_http_only(true)
+                .cookie_same_site(actix_web::cookie::SameSite::Lax)
+                .cookie_secure(secure)
+                .session_lifecycle(
+                    PersistentSession::default()
+                        .session_ttl(actix_web::cookie::time::Duration::days(7)),
+                )
+                .build();
+        App::new()
+            .app_data(data.clone())
+            .app_data(
+                actix_web::web::QueryConfig::default().error_handler(|e, _| {
+                    crate::error::extractor_error(
+                        format!("invalid query string: {e}"),
+                        actix_web::http::StatusCode::BAD_REQUEST,
+                    )
+                }),
+            )
+            .app_data(actix_web::web::PathConfig::default().error_handler(|e, _| {
+                crate::error::extractor_error(
+                    format!("invalid path: {e}"),
+                    actix_web::http::StatusCode::NOT_FOUND,
+                )
+            }))
+            .app_data(
+                actix_web::web::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(|e, _| {
+                        crate::error::extractor_error(
+                            format!("invalid form: {e}"),
+                            actix_web::http::StatusCode::BAD_REQUEST,
+                        )
+                    }),
+            )
+            .wrap(sessions)
+            .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .configure(|cfg| routes::configure(cfg, &static_dir))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    let flush_every = Duration::from_secs(state.config.download_flush_secs.max(1));
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(flush_every);
+        let mut sweeps = 0u64;
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.downloads.flush(&state.pool).await {
+                tracing::warn!(error = %e, "flushing download counts");
+            }
+            sweeps += 1;
+            if sweeps % 720 == 1 {
+                let _ = auth::session_store::sweep(&state.pool).await;
+            }
+        }
+    });
+    Ok(server)
+}
+
+/// `sema-pkg serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = format!("{}:{}", config.host, config.port);
+    let state = prepare(config).await?;
+    let listener = TcpListener::bind(&addr).map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
+    tracing::info!(
+        "serving on http://{addr} (BASE_URL {})",
+        state.config.base_url
+    );
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    server(state.clone(), listener, workers)?.await?;
+    // Counts still in memory are written before exit.
+    state.downloads.flush(&state.pool).await?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! The one routing table: API, web pages, static files.
+//!
+//! Package names may hold one `/` (`ns/name`), so name segments use a regex
+//! and versions must look like semver (`1.2.3…`); names never contain a dot,
+//! so the two cannot be confused. Specific children are listed before `{name}`.
+
+use actix_web::{middleware::ErrorHandlers, web};
+
+use crate::{api, health, web as pages};
+
+const NAME: &str = "{name:[^/]+(?:/[^/]+)?}";
+const VERSION: &str = "{version:[0-9]+\\.[0-9]+\\.[0-9]+[^/]*}";
+
+fn pkg(rest: &str) -> String {
+    format!("/packages/{NAME}{rest}")
+}
+
+fn ver(rest: &str) -> String {
+    format!("/packages/{NAME}/{VERSION}{rest}")
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(
+            web::scope("/api/v1")
+                .app_data(api::json_config())
+                .wrap(ErrorHandlers::new().default_handler(crate::error::json_error_body))
+                .route("/auth/register", web::post().to(api::auth::register))
+                .route("/auth/login", web::post().to(api::auth::login))
+                .route("/auth/logout", web::post().to(api::auth::logout))
+                .route("/me", web::get().to(api::me::show))
+                .route("/tokens", web::post().to(api::tokens::create))
+                .route("/tokens", web::get().to(api::tokens::list))
+                .route("/tokens/{id}", web::delete().to(api::tokens::revoke))
+                .route("/search", web::get().to(api::search::search))
+                .route("/packages", web::get().to(api::search::search))
+                .route(&pkg("/owners"), web::get().to(api::owners::list))
+                .route(&pkg("/owners"), web::post().to(api::owners::add))
+                .route(
+                    &pkg("/owners/{username}"),
+                    web::delete().to(api::owners::remove),
+                )
+                .route(&pkg("/versions"), web::get().to(api::packages::versions))
+                .route(
+                    &pkg("/dependents"),
+                    web::get().to(api::packages::dependents),
+                )
+                .route(&pkg("/readme"), web::get().to(api::packages::readme))
+                .route(&ver("/download"), web::get().to(api::versions::download))
+                .route(&ver("/download"), web::head().to(api::versions::download))
+                .route(&ver("/yank"), web::post().to(api::versions::yank))
+                .route(&ver("/unyank"), web::post().to(api::versions::unyank))
+                .route(&ver(""), web::get().to(api::versions::show))
+                .route(&pkg(""), web::get().to(api::packages::show))
+                .route("/packages/{tail:.+}", web::put().to(api::packages::publish))
+                .default_service(web::to(api::not_found)),
+        )
+        .service(actix_files::Files::new("/static", static_dir).prefer_utf8(true))
+        .service(
+            web::scope("")
+                .wrap(ErrorHandlers::new().default_handler(pages::render_error))
+                .route("/", web::get().to(pages::home::page))
+                .route("/login", web::get().to(pages::login::page))
+                .route("/login", web::post().to(pages::login::sign_in))
+                .route("/register", web::post().to(pages::login::register))
+                .route("/logout", web::post().to(pages::login::sign_out))
+                .route("/account", web::get().to(pages::account::page))
+                .route("/account/tokens", web::post().to(pages::account::create))
+                .route(
+                    "/account/tokens/{id}/revoke",
+                    web::post().to(pages::account::revoke),
+                )
+                .default_service(web::to(pages::not_found)),
+        );
+}

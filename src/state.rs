@@ -1,0 +1,14 @@
+//! What every handler shares. Nothing here is state another instance needs:
+//! sessions, tokens, counters and limits live in Postgres.
+
+use std::sync::Arc;
+
+use crate::{config::Config, db::Pool, downloads::Downloads, storage::Storage};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub config: Arc<Config>,
+    pub storage: Storage,
+    pub downloads: Downloads,
+}

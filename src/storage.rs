@@ -1,0 +1,122 @@
+//! The blob store (OpenDAL: filesystem or S3). Tarballs live at content
+//! addresses, so a blob written twice is the same blob and an orphan is harmless.
+
+use std::path::Path;
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use opendal::{services, Operator};
+use tokio::io::AsyncReadExt;
+
+use crate::config::BlobConfig;
+
+const CHUNK: usize = 8 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Storage {
+    op: Operator,
+}
+
+/// `sha256/ab/<hex>.tar.gz`
+pub fn blob_path(checksum: &str) -> String {
+    format!("sha256/{}/{checksum}.tar.gz", &checksum[..2])
+}
+
+impl Storage {
+    pub fn new(cfg: &BlobConfig) -> anyhow::Result<Storage> {
+        opendal::install_default();
+        let op = match cfg {
+            BlobConfig::Fs { dir } => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("BLOB_DIR: creating {}", dir.display()))?;
+                let root = std::fs::canonicalize(dir)?;
+                let tmp = root.join(".tmp");
+                std::fs::create_dir_all(&tmp)?;
+                let b = services::Fs::default()
+                    .root(&root.to_string_lossy())
+                    .atomic_write_dir(&tmp.to_string_lossy());
+                Operator::new(b)?
+            }
+            BlobConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => {
+                let mut b = services::S3::default()
+                    .bucket(bucket)
+                    .region(region)
+                    .disable_config_load();
+                if let Some(e) = endpoint {
+                    b = b.endpoint(e);
+                }
+                if let Some(k) = access_key_id {
+                    b = b.access_key_id(k);
+                }
+                if let Some(s) = secret_access_key {
+                    b = b.secret_access_key(s);
+                }
+                Operator::new(b)?
+            }
+        };
+        Ok(Storage { op })
+    }
+
+    pub fn operator(&self) -> &Operator {
+        &self.op
+    }
+
+    /// Copies a local file to its content address, streaming in chunks
+    /// (multipart on S3). Skips the upload when the blob is already there.
+    pub async fn put_file(&self, checksum: &str, file: &Path) -> opendal::Result<()> {
+        let path = blob_path(checksum);
+        if self.op.exists(&path).await? {
+            return Ok(());
+        }
+        let mut w = self.op.writer_with(&path).chunk(CHUNK).await?;
+        let mut f = tokio::fs::File::open(file).await.map_err(|e| {
+            opendal::Error::new(opendal::ErrorKind::Unexpected, "opening upload").set_source(e)
+        })?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = f.read(&mut buf).await.map_err(|e| {
+                opendal::Error::new(opendal::ErrorKind::Unexpected, "reading upload").set_source(e)
+            })?;
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = w.write(bytes::Bytes::copy_from_slice(&buf[..n])).await {
+                let _ = w.abort().await;
+                return Err(e);
+            }
+        }
+        w.close().await?;
+        Ok(())
+    }
+
+    /// A stream of the blob's bytes, for a streaming HTTP response.
+    pub async fn stream(
+        &self,
+        checksum: &str,
+    ) -> opendal::Result<impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + use<>>
+    {
+        let reader = self
+            .op
+            .reader_with(&blob_path(checksum))
+            .chunk(256 * 1024)
+            .await?;
+        Ok(reader
+            .into_bytes_stream(..)
+            .await?
+            .map(|r| r.map(bytes::Bytes::from)))
+    }
+
+    /// A read/write/delete round trip, for `/readyz` and `doctor`.
+    pub async fn check(&self) -> opendal::Result<()> {
+        let probe = format!("health/{}", uuid::Uuid::new_v4());
+        self.op.write(&probe, "ok").await?;
+        self.op.read(&probe).await?;
+        self.op.delete(&probe).await
+    }
+}

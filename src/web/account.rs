@@ -1,0 +1,167 @@
+//! `/account`: who you are and your API tokens (create, shown once; revoke).
+//! Token actions answer htmx with fragments and plain forms with a redirect.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{html, is_htmx, login::redirect, Layout};
+use crate::api::tokens::{create_token, list_tokens, revoke_token, NewToken, TokenInfo};
+use crate::auth::{csrf, tokens::SCOPES, MaybeUser};
+use crate::db::models::User;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "account/page.html")]
+struct Page {
+    layout: Layout,
+    csrf: String,
+    user: User,
+    tokens: Vec<TokenInfo>,
+    scopes: &'static [&'static str],
+    new_token: Option<TokenInfo>,
+}
+
+#[derive(Template)]
+#[template(path = "account/token_created.html")]
+struct Created {
+    token: TokenInfo,
+    csrf: String,
+}
+
+fn require(user: MaybeUser) -> AppResult<User> {
+    user.0
+        .ok_or_else(|| AppError::unauthorized("sign in to see your account"))
+}
+
+pub async fn page(
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+) -> AppResult<HttpResponse> {
+    let Some(user) = user.0 else {
+        return Ok(redirect("/login"));
+    };
+    let mut conn = state.pool.get().await?;
+    let tokens = list_tokens(&mut conn, user.id).await?;
+    // A token created without JavaScript is shown once, after the redirect.
+    let new_token = session
+        .remove_as::<TokenInfo>("new_token")
+        .and_then(Result::ok);
+    let layout = Layout::new(&session, Some(&user));
+    html(&Page {
+        csrf: layout.csrf.clone(),
+        layout,
+        user,
+        tokens,
+        scopes: &SCOPES,
+        new_token,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    pub name: String,
+    #[serde(default)]
+    pub scope: Vec<String>,
+    #[serde(default)]
+    pub packages: String,
+    #[serde(default)]
+    pub expires_in_days: String,
+    pub csrf_token: Option<String>,
+}
+
+fn new_token(form: &TokenForm) -> AppResult<NewToken> {
+    let expires_in_days = match form.expires_in_days.trim() {
+        "" | "never" => None,
+        d => Some(
+            d.parse()
+                .map_err(|_| AppError::bad_request("expiry must be a number of days"))?,
+        ),
+    };
+    Ok(NewToken {
+        name: form.name.clone(),
+        scopes: Some(form.scope.clone()),
+        packages: Some(
+            form.packages
+                .split([',', ' ', '\n'])
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        expires_in_days,
+    })
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = require(user)?;
+    let form = token_form(form.into_inner());
+    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    let token = create_token(&mut conn, user.id, new_token(&form)?).await?;
+    if is_htmx(&req) {
+        return html(&Created {
+            token,
+            csrf: csrf::token(&session),
+        });
+    }
+    session
+        .insert("new_token", &token)
+        .map_err(AppError::internal)?;
+    Ok(redirect("/account"))
+}
+
+/// Scopes arrive as repeated `scope` fields, which serde_urlencoded cannot put in a Vec.
+fn token_form(pairs: Vec<(String, String)>) -> TokenForm {
+    let mut f = TokenForm {
+        name: String::new(),
+        scope: vec![],
+        packages: String::new(),
+        expires_in_days: String::new(),
+        csrf_token: None,
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "name" => f.name = v,
+            "scope" => f.scope.push(v),
+            "packages" => f.packages = v,
+            "expires_in_days" => f.expires_in_days = v,
+            "csrf_token" => f.csrf_token = Some(v),
+            _ => {}
+        }
+    }
+    f
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: Option<String>,
+}
+
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> AppResult<HttpResponse> {
+    let user = require(user)?;
+    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    let mut conn = state.pool.get().await?;
+    revoke_token(&mut conn, user.id, id.into_inner()).await?;
+    if is_htmx(&req) {
+        // The row is swapped out in place.
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(""));
+    }
+    Ok(redirect("/account"))
+}

@@ -1,0 +1,137 @@
+//! `/login` (sign in and create an account), `/register`, `/logout`.
+
+use actix_session::Session;
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{html_status, Layout};
+use crate::api::auth::{check_credentials, create_account, sign_in as start_session};
+use crate::auth::{csrf, MaybeUser};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login/page.html")]
+struct Page {
+    layout: Layout,
+    error: Option<String>,
+    username: String,
+    email: String,
+    register_error: Option<String>,
+}
+
+pub async fn page(session: Session, user: MaybeUser) -> AppResult<HttpResponse> {
+    if user.0.is_some() {
+        return Ok(redirect("/account"));
+    }
+    render(&session, StatusCode::OK, None, None, "", "")
+}
+
+fn render(
+    session: &Session,
+    status: StatusCode,
+    error: Option<String>,
+    register_error: Option<String>,
+    username: &str,
+    email: &str,
+) -> AppResult<HttpResponse> {
+    html_status(
+        status,
+        &Page {
+            layout: Layout::new(session, None),
+            error,
+            register_error,
+            username: username.to_string(),
+            email: email.to_string(),
+        },
+    )
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", to))
+        .finish()
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    pub username: String,
+    pub password: String,
+    pub csrf_token: Option<String>,
+}
+
+pub async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<SignInForm>,
+) -> AppResult<HttpResponse> {
+    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    match check_credentials(&req, &state, &form.username, &form.password).await {
+        Ok(user) => {
+            start_session(&session, &user)?;
+            Ok(redirect("/account"))
+        }
+        Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_))) => render(
+            &session,
+            e_status(&e),
+            Some(e.to_string()),
+            None,
+            &form.username,
+            "",
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+fn e_status(e: &AppError) -> StatusCode {
+    actix_web::ResponseError::status_code(e)
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub csrf_token: Option<String>,
+}
+
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<RegisterForm>,
+) -> AppResult<HttpResponse> {
+    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    match create_account(&req, &state, &form.username, &form.email, &form.password).await {
+        Ok(user) => {
+            start_session(&session, &user)?;
+            Ok(redirect("/account"))
+        }
+        Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => render(
+            &session,
+            e_status(&e),
+            None,
+            Some(e.to_string()),
+            &form.username,
+            &form.email,
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf_token: Option<String>,
+}
+
+pub async fn sign_out(
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> AppResult<HttpResponse> {
+    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    session.purge();
+    Ok(redirect("/"))
+}

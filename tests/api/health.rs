@@ -1,0 +1,34 @@
+use crate::common::{json, TestApp};
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let app = TestApp::spawn().await;
+    let v = json(
+        app.client().get(app.url("/healthz")).send().await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(v["ok"], true);
+    let v = json(
+        app.client().get(app.url("/readyz")).send().await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(v["database"], "up");
+    assert_eq!(v["blob_store"], "up");
+}
+
+#[tokio::test]
+async fn readyz_names_a_broken_blob_store() {
+    let app = TestApp::spawn().await;
+    // Make the blob root unwritable by replacing it with a file.
+    std::fs::remove_dir_all(app.blob_dir.path()).unwrap();
+    std::fs::write(app.blob_dir.path(), b"not a directory").unwrap();
+    let res = app.client().get(app.url("/readyz")).send().await.unwrap();
+    let v = json(res, 503).await;
+    assert_eq!(v["blob_store"], "down");
+    assert_eq!(v["database"], "up");
+    assert!(v["error"].as_str().unwrap().contains("blob store"));
+    std::fs::remove_file(app.blob_dir.path()).unwrap();
+    std::fs::create_dir(app.blob_dir.path()).unwrap();
+}

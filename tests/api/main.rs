@@ -1,0 +1,5 @@
+//! HTTP tests of the JSON API, one module per route, on a real Postgres.
+#[path = "../common/mod.rs"]
+mod common;
+mod health;
+mod v1;

@@ -1,0 +1,6 @@
+mod auth;
+mod me;
+mod packages;
+mod search;
+mod tokens;
+mod unknown;

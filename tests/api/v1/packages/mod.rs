@@ -1,0 +1,6 @@
+//! `/api/v1/packages/{name}…`
+mod download;
+mod owners;
+mod publish;
+mod show;
+mod yank;

@@ -1,0 +1,189 @@
+//! `GET /api/v1/packages/{name}`, `/versions`, `/{version}`, `/dependents`, `/readme`.
+
+use serde_json::json;
+
+use crate::common::{expect_error, json as body, publish, tarball, TestApp};
+
+#[tokio::test]
+async fn the_contract_shape_newest_published_first_with_yanked_listed() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    for v in ["1.0.0", "0.9.0", "1.1.0"] {
+        let tgz = tarball::package_with(
+            "demo",
+            v,
+            "sema_version_req = \">=2.0\"\nlicense = \"MIT\"",
+            "(define x 1)",
+        );
+        body(publish(&app, &token, "demo", v, tgz).await, 201).await;
+    }
+    body(
+        app.client()
+            .post(app.url("/api/v1/packages/demo/1.1.0/yank"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    // An unknown bearer token is ignored on public reads (the CLI sends its token everywhere).
+    let v = body(
+        app.client()
+            .get(app.url("/api/v1/packages/demo"))
+            .bearer_auth("sema_pat_from_another_registry")
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(v["package"]["name"], "demo");
+    assert_eq!(v["package"]["description"], "The demo package");
+    assert!(v["package"]["repository_url"].is_null());
+    assert_eq!(v["package"]["latest_version"], "1.0.0");
+    assert_eq!(v["owners"], json!(["alice"]));
+    let versions: Vec<&str> = v["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, vec!["1.1.0", "0.9.0", "1.0.0"]);
+    let newest = &v["versions"][0];
+    assert_eq!(newest["yanked"], true);
+    assert!(newest["yanked_at"].is_string());
+    assert_eq!(newest["sema_version_req"], ">=2.0");
+    assert_eq!(newest["license"], "MIT");
+    assert!(newest["size_bytes"].as_i64().unwrap() > 0);
+    assert!(newest["published_at"].is_string());
+    assert_eq!(newest["checksum"].as_str().unwrap().len(), 64);
+    assert_eq!(newest["dependencies"], json!([]));
+    assert_eq!(newest["downloads"], 0);
+    assert_eq!(v["versions"][1]["yanked"], false);
+
+    let list = body(
+        app.client()
+            .get(app.url("/api/v1/packages/demo/versions"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(list["versions"].as_array().unwrap().len(), 3);
+    let one = body(
+        app.client()
+            .get(app.url("/api/v1/packages/demo/0.9.0"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(one["version"]["version"], "0.9.0");
+    expect_error(
+        app.client()
+            .get(app.url("/api/v1/packages/demo/9.9.9"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let e = expect_error(
+        app.client()
+            .get(app.url("/api/v1/packages/nope"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    assert!(e.contains("not found"));
+    expect_error(
+        app.client()
+            .get(app.url("/api/v1/packages/Bad%20Name!"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn dependencies_and_dependents() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    body(
+        publish(
+            &app,
+            &token,
+            "json",
+            "1.0.0",
+            tarball::package("json", "1.0.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let tgz = tarball::with_manifest("[package]\nname = \"api\"\nversion = \"0.1.0\"\n[deps]\njson = \"1.0.0\"\n\"github.com/u/r\" = \"main\"\n");
+    body(publish(&app, &token, "api", "0.1.0", tgz).await, 201).await;
+    let v = body(
+        app.client()
+            .get(app.url("/api/v1/packages/api"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        v["versions"][0]["dependencies"],
+        json!([{"name": "github.com/u/r", "req": "main", "kind": "git"}, {"name": "json", "req": "1.0.0", "kind": "registry"}])
+    );
+    let d = body(
+        app.client()
+            .get(app.url("/api/v1/packages/json/dependents"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        d["dependents"],
+        json!([{"name": "api", "versions": [{"version": "0.1.0", "req": "1.0.0"}]}])
+    );
+}
+
+#[tokio::test]
+async fn readme_is_rendered_and_sanitised() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let m = tarball::manifest("demo", "0.1.0", "");
+    let readme = "# Demo\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1))\n";
+    let tgz = tarball::build(&[
+        ("sema.toml", m.as_bytes()),
+        ("docs/README.md", b"# deeper"),
+        ("readme.md", readme.as_bytes()),
+    ]);
+    body(publish(&app, &token, "demo", "0.1.0", tgz).await, 201).await;
+    let v = body(
+        app.client()
+            .get(app.url("/api/v1/packages/demo/readme"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let html = v["html"].as_str().unwrap();
+    assert!(html.contains("<h1>Demo</h1>"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("javascript:"),
+        "{html}"
+    );
+    assert_eq!(v["version"], "0.1.0");
+}
