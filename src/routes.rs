@@ -4,7 +4,7 @@
 //! and versions must look like semver (`1.2.3…`); names never contain a dot,
 //! so the two cannot be confused. Specific children are listed before `{name}`.
 
-use actix_web::{middleware::ErrorHandlers, web};
+use actix_web::{dev::Service, middleware::ErrorHandlers, web};
 
 use crate::{api, health, web as pages};
 
@@ -25,6 +25,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         .service(
             web::scope("/api/v1")
                 .app_data(api::json_config())
+                .wrap_fn(|req, srv| {
+                    let call = crate::auth::csrf::require_json_for_cookie_writes(&req)
+                        .map(|()| srv.call(req));
+                    async move { call?.await }
+                })
                 .wrap(ErrorHandlers::new().default_handler(crate::error::json_error_body))
                 .route("/auth/register", web::post().to(api::auth::register))
                 .route("/auth/login", web::post().to(api::auth::login))

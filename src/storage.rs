@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use futures_util::StreamExt;
 use opendal::{services, Operator};
 use tokio::io::AsyncReadExt;
 
@@ -68,11 +67,12 @@ impl Storage {
     }
 
     /// Copies a local file to its content address, streaming in chunks
-    /// (multipart on S3). Skips the upload when the blob is already there.
-    pub async fn put_file(&self, checksum: &str, file: &Path) -> opendal::Result<()> {
+    /// (multipart on S3). Skips the upload when the blob is already there;
+    /// returns whether it wrote one.
+    pub async fn put_file(&self, checksum: &str, file: &Path) -> opendal::Result<bool> {
         let path = blob_path(checksum);
         if self.op.exists(&path).await? {
-            return Ok(());
+            return Ok(false);
         }
         let mut w = self.op.writer_with(&path).chunk(CHUNK).await?;
         let mut f = tokio::fs::File::open(file).await.map_err(|e| {
@@ -92,7 +92,11 @@ impl Storage {
             }
         }
         w.close().await?;
-        Ok(())
+        Ok(true)
+    }
+
+    pub async fn delete(&self, checksum: &str) -> opendal::Result<()> {
+        self.op.delete(&blob_path(checksum)).await
     }
 
     /// A stream of the blob's bytes, for a streaming HTTP response.
@@ -106,10 +110,7 @@ impl Storage {
             .reader_with(&blob_path(checksum))
             .chunk(256 * 1024)
             .await?;
-        Ok(reader
-            .into_bytes_stream(..)
-            .await?
-            .map(|r| r.map(bytes::Bytes::from)))
+        reader.into_bytes_stream(..).await
     }
 
     /// A read/write/delete round trip, for `/readyz` and `doctor`.

@@ -39,8 +39,19 @@ pub fn verify(req: &HttpRequest, session: &Session, form_token: Option<&str>) ->
     }
 }
 
-/// Cookie-authenticated API writes must carry a JSON content type.
-pub fn require_json(req: &HttpRequest) -> AppResult<()> {
+/// Cookie-authenticated API writes (POST, PUT, PATCH) must carry a JSON content
+/// type; a DELETE cannot be sent cross-site without a CORS preflight we never grant.
+/// Checked before any extractor runs, so a forged form post gets a 403, not a 400.
+pub fn require_json_for_cookie_writes(req: &actix_web::dev::ServiceRequest) -> AppResult<()> {
+    use actix_web::http::Method;
+    let writes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
+    let bearer = req
+        .headers()
+        .contains_key(actix_web::http::header::AUTHORIZATION);
+    let cookie = req.cookie("session").is_some();
+    if !writes || bearer || !cookie {
+        return Ok(());
+    }
     let json = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

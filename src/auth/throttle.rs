@@ -55,8 +55,8 @@ pub async fn check(conn: &mut AsyncPgConnection, key: &str, b: Bucket) -> AppRes
     .load(conn)
     .await?;
     Ok(rows
-        .iter()
-        .next()
+        .as_slice()
+        .first()
         .filter(|t| t.tokens < 1.0)
         .map(|t| wait_secs(1.0 - t.tokens, b)))
 }

@@ -11,17 +11,11 @@ pub const RESERVED: &[&str] = &[
     "unyank",
     "readme",
     "dependents",
+    "dependencies",
     "stats",
     "activity",
-    "new",
-    "search",
-    "api",
-    "admin",
-    "feeds",
+    "feed",
     "settings",
-    "login",
-    "logout",
-    "account",
 ];
 
 pub const SEGMENT_MAX: usize = 64;

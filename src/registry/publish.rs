@@ -73,8 +73,11 @@ pub async fn publish(
         .await
         .map_err(AppError::internal)??;
     let manifest = manifest::parse(&contents.manifest, &name, &version)?;
+    let mut conn = pool.get().await?;
+    check_dependencies(&mut conn, &manifest).await?;
+    drop(conn);
 
-    storage.put_file(&upload.checksum, &upload.path).await?;
+    let stored = storage.put_file(&upload.checksum, &upload.path).await?;
 
     let mut conn = pool.get().await?;
     let user_id = publisher.user.id;
@@ -108,7 +111,6 @@ pub async fn publish(
                     pkg
                 }
             };
-            check_dependencies(conn, &manifest).await?;
             let inserted: Option<i64> = diesel::insert_into(versions::table)
                 .values((
                     versions::package_id.eq(pkg.id),
@@ -164,8 +166,25 @@ pub async fn publish(
             refresh_package(conn, &pkg, &version, &manifest).await?;
             Ok(true)
         })
-        .await?;
-    Ok(Outcome { created, body })
+        .await;
+    match created {
+        Ok(created) => Ok(Outcome { created, body }),
+        Err(e) => {
+            // Leave nothing half-written: drop a blob this attempt added that no version uses.
+            if stored {
+                let used: bool = diesel::select(diesel::dsl::exists(
+                    versions::table.filter(versions::checksum.eq(&upload.checksum)),
+                ))
+                .get_result(&mut conn)
+                .await
+                .unwrap_or(true);
+                if !used {
+                    let _ = storage.delete(&upload.checksum).await;
+                }
+            }
+            Err(e)
+        }
+    }
 }
 
 async fn find_package(conn: &mut AsyncPgConnection, canonical: &str) -> AppResult<Option<Package>> {

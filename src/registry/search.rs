@@ -131,7 +131,7 @@ pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult
         .bind::<BigInt, _>(offset)
         .load(conn)
         .await?;
-    let total = match hits.iter().next() {
+    let total = match hits.as_slice().first() {
         Some(h) => h.total,
         None if offset > 0 => count(conn, &q, &like).await?,
         None => 0,

@@ -205,6 +205,25 @@ fn inspect_tar<R: Read>(reader: R, limits: Limits) -> AppResult<Contents> {
     })
 }
 
+/// Builds a `.tar.gz` the way `sema pkg publish` does (GNU headers, files
+/// only). Used by the demo seed and by tests.
+pub fn build(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut b = tar::Builder::new(gz);
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, *data)
+            .expect("writing to memory");
+    }
+    b.into_inner()
+        .and_then(|gz| gz.finish())
+        .expect("writing to memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,23 +283,4 @@ mod tests {
             .to_string()
             .contains("not gzip"));
     }
-}
-
-/// Builds a `.tar.gz` the way `sema pkg publish` does (GNU headers, files
-/// only). Used by the demo seed and by tests.
-pub fn build(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut b = tar::Builder::new(gz);
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_700_000_000);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, name, *data)
-            .expect("writing to memory");
-    }
-    b.into_inner()
-        .and_then(|gz| gz.finish())
-        .expect("writing to memory")
 }

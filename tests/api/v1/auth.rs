@@ -274,7 +274,12 @@ async fn logout_ends_the_session() {
         c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
         200
     );
-    let res = c.post(app.url("/api/v1/auth/logout")).send().await.unwrap();
+    let res = c
+        .post(app.url("/api/v1/auth/logout"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     expect_error(c.get(app.url("/api/v1/me")).send().await.unwrap(), 401).await;
     assert_eq!(app.sql_count("SELECT count(*) FROM sessions").await, 0);
