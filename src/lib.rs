@@ -78,10 +78,7 @@ pub fn server(
                 }),
             )
             .app_data(actix_web::web::PathConfig::default().error_handler(|e, _| {
-                crate::error::extractor_error(
-                    format!("invalid path: {e}"),
-                    actix_web::http::StatusCode::NOT_FOUND,
-                )
+                crate::error::AppError::not_found(format!("no such page ({e})")).into()
             }))
             .app_data(
                 actix_web::web::FormConfig::default()

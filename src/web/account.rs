@@ -151,10 +151,15 @@ pub async fn revoke(
     session: Session,
     user: MaybeUser,
     id: web::Path<i64>,
-    form: web::Form<CsrfForm>,
+    form: Option<web::Form<CsrfForm>>,
 ) -> AppResult<HttpResponse> {
     let user = require(user)?;
-    csrf::verify(&req, &session, form.csrf_token.as_deref())?;
+    // htmx sends the token as a header and no body.
+    csrf::verify(
+        &req,
+        &session,
+        form.as_ref().and_then(|f| f.csrf_token.as_deref()),
+    )?;
     let mut conn = state.pool.get().await?;
     revoke_token(&mut conn, user.id, id.into_inner()).await?;
     if is_htmx(&req) {

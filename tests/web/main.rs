@@ -1,0 +1,13 @@
+//! HTTP tests of the web pages and their htmx fragments, one module per route.
+mod account;
+#[path = "../common/mod.rs"]
+mod common;
+mod login;
+mod pages;
+
+/// The value of the first `name="csrf_token"` field on a page.
+pub fn csrf_of(html: &str) -> String {
+    let needle = "name=\"csrf_token\" value=\"";
+    let at = html.find(needle).expect("a csrf field") + needle.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
