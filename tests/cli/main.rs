@@ -7,6 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod serve;
+
 use common::{json, TestApp};
 
 fn sema_bin() -> PathBuf {
