@@ -22,6 +22,19 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     /// How often the in-memory download counter is written to Postgres.
     pub download_flush_secs: u64,
+    /// Sign in with GitHub, when `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` are set.
+    pub github: Option<GithubConfig>,
+}
+
+/// GitHub OAuth app settings; the endpoints are overridable for GitHub
+/// Enterprise and for tests.
+#[derive(Clone, Debug)]
+pub struct GithubConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub auth_url: String,
+    pub token_url: String,
+    pub api_url: String,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +73,46 @@ where
             message: format!("invalid value {raw:?}: {e}"),
         }),
     }
+}
+
+fn github() -> Result<Option<GithubConfig>, ConfigError> {
+    let (id, secret) = match (var("GITHUB_CLIENT_ID"), var("GITHUB_CLIENT_SECRET")) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id, secret),
+        (Some(_), None) => {
+            return Err(ConfigError {
+                var: "GITHUB_CLIENT_SECRET",
+                message: "required with GITHUB_CLIENT_ID".into(),
+            })
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError {
+                var: "GITHUB_CLIENT_ID",
+                message: "required with GITHUB_CLIENT_SECRET".into(),
+            })
+        }
+    };
+    let endpoint = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+        let v = var(name).unwrap_or_else(|| default.to_string());
+        url::Url::parse(&v).map_err(|e| ConfigError {
+            var: name,
+            message: format!("not a URL: {e}"),
+        })?;
+        Ok(v.trim_end_matches('/').to_string())
+    };
+    Ok(Some(GithubConfig {
+        client_id: id,
+        client_secret: secret,
+        auth_url: endpoint(
+            "GITHUB_AUTH_URL",
+            "https://github.com/login/oauth/authorize",
+        )?,
+        token_url: endpoint(
+            "GITHUB_TOKEN_URL",
+            "https://github.com/login/oauth/access_token",
+        )?,
+        api_url: endpoint("GITHUB_API_URL", "https://api.github.com")?,
+    }))
 }
 
 impl Config {
@@ -165,6 +218,7 @@ impl Config {
             ),
             trusted_proxies,
             download_flush_secs: parse("DOWNLOAD_FLUSH_SECS", 5u64)?,
+            github: github()?,
         })
     }
 

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod csrf;
 pub mod extract;
+pub mod github;
 pub mod session_store;
 pub mod throttle;
 pub mod tokens;

@@ -15,20 +15,27 @@ use crate::state::AppState;
 #[template(path = "login/page.html")]
 struct Page {
     layout: Layout,
+    /// Show "Sign in with GitHub" only when it is configured.
+    github: bool,
     error: Option<String>,
     username: String,
     email: String,
     register_error: Option<String>,
 }
 
-pub async fn page(session: Session, user: MaybeUser) -> AppResult<HttpResponse> {
+pub async fn page(
+    state: web::Data<AppState>,
+    session: Session,
+    user: MaybeUser,
+) -> AppResult<HttpResponse> {
     if user.0.is_some() {
         return Ok(redirect("/account"));
     }
-    render(&session, StatusCode::OK, None, None, "", "")
+    render(&state, &session, StatusCode::OK, None, None, "", "")
 }
 
 fn render(
+    state: &AppState,
     session: &Session,
     status: StatusCode,
     error: Option<String>,
@@ -40,6 +47,7 @@ fn render(
         status,
         &Page {
             layout: Layout::new(session, None),
+            github: state.config.github.is_some(),
             error,
             register_error,
             username: username.to_string(),
@@ -74,6 +82,7 @@ pub async fn sign_in(
             Ok(redirect("/account"))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_))) => render(
+            &state,
             &session,
             e_status(&e),
             Some(e.to_string()),
@@ -110,6 +119,7 @@ pub async fn register(
             Ok(redirect("/account"))
         }
         Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => render(
+            &state,
             &session,
             e_status(&e),
             None,

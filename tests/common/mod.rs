@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use sema_pkg::config::{BlobConfig, Config};
 
+pub mod github;
 pub mod tarball;
 
 pub fn admin_url() -> String {
@@ -137,6 +138,7 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         static_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")),
         trusted_proxies: vec![],
         download_flush_secs: 1,
+        github: None,
     }
 }
 

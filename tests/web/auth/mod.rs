@@ -1,0 +1,2 @@
+//! `/auth/…`
+mod github;
