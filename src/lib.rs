@@ -1,7 +1,9 @@
 //! sema-pkg: the package registry for Sema. `main.rs` parses the command
 //! line; everything else lives here so tests build the very same app.
 
+pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;

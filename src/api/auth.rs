@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::audit;
 use crate::auth::{accounts, extract::SESSION_USER, throttle};
 use crate::db::models::{NewUser, User};
 use crate::db::schema::users;
@@ -58,7 +59,7 @@ pub async fn create_account(
         return Err(throttle::too_many(wait, "new accounts from this address"));
     }
     let hash = accounts::hash_password(password).await?;
-    diesel::insert_into(users::table)
+    let user = diesel::insert_into(users::table)
         .values(NewUser {
             username,
             email,
@@ -79,7 +80,15 @@ pub async fn create_account(
                 }
             }
             _ => e.into(),
-        })
+        })?;
+    let origin = audit::Origin::of(req, &state.config.trusted_proxies);
+    audit::record(
+        &mut conn,
+        &origin,
+        audit::Entry::new("user.register").by_user(Some(user.id), &user.username),
+    )
+    .await?;
+    Ok(user)
 }
 
 /// A fresh session id on every sign-in (no fixation).
@@ -150,14 +159,28 @@ pub async fn check_credentials(
         user.as_ref().and_then(|u| u.password_hash.as_deref()),
     )
     .await;
+    let origin = audit::Origin::of(req, &state.config.trusted_proxies);
     match user {
         Some(u) if ok => {
             if u.banned_at.is_some() {
                 return Err(AppError::forbidden("this account is suspended"));
             }
+            audit::record(
+                &mut conn,
+                &origin,
+                audit::Entry::new("session.sign_in").by_user(Some(u.id), &u.username),
+            )
+            .await?;
             Ok(u)
         }
         _ => {
+            let who = user.as_ref().map(|u| u.id);
+            audit::record(
+                &mut conn,
+                &origin,
+                audit::Entry::new("session.sign_in_failed").by_user(who, &login),
+            )
+            .await?;
             throttle::take(&mut conn, &account_key, throttle::LOGIN_ACCOUNT, 1.0).await?;
             throttle::take(&mut conn, &ip_key, throttle::LOGIN_IP, 1.0).await?;
             Err(AppError::unauthorized(GENERIC))

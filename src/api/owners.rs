@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::audit::{self, Entry};
 use crate::auth::Authed;
 use crate::error::AppResult;
 use crate::registry::packages;
@@ -36,6 +37,8 @@ pub async fn add(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("change-owners", &pkg.canonical_name)?;
     let user = packages::add_owner(&mut conn, &pkg, &body.username).await?;
+    let entry = Entry::new("owner.add").by(&auth).package(pkg.id, &pkg.name).subject(&user.username);
+    audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok().json(json!({ "ok": true, "name": pkg.name, "username": user.username })))
 }
 
@@ -50,5 +53,18 @@ pub async fn remove(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("change-owners", &pkg.canonical_name)?;
     packages::remove_owner(&mut conn, &pkg, &username).await?;
+    let entry = Entry::new("owner.remove").by(&auth).package(pkg.id, &pkg.name).subject(&username);
+    audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok().json(json!({ "ok": true, "name": pkg.name, "username": username })))
+}
+
+/// `GET /api/v1/packages/{name}/activity`: the package's audit trail, for its owners.
+pub async fn activity(state: web::Data<AppState>, auth: Authed, name: web::Path<String>) -> AppResult<HttpResponse> {
+    let mut conn = state.pool.get().await?;
+    let pkg = packages::find(&mut conn, &name).await?;
+    if !auth.user.is_admin {
+        packages::require_owner(&mut conn, &pkg, &auth.user).await?;
+    }
+    let events = audit::for_package(&mut conn, pkg.id, 200).await?;
+    Ok(HttpResponse::Ok().json(json!({ "name": pkg.name, "events": events })))
 }

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Entry};
 use crate::auth::Authed;
 use crate::error::{AppError, AppResult};
 use crate::registry::{
@@ -92,6 +93,7 @@ pub async fn publish(
         return Err(too_large(max));
     }
     let (upload, _tmp) = read_multipart(&req, payload, max).await?;
+    let audit_auth = auth.clone();
     let user = auth.user.clone();
     let allows = move |scope: &str, canonical: &str| auth.require_scope(scope, canonical);
     let outcome = publish::publish(
@@ -107,6 +109,12 @@ pub async fn publish(
         },
     )
     .await?;
+    if outcome.created {
+        let mut conn = state.pool.get().await?;
+        let pkg = packages::find(&mut conn, &outcome.body.package).await?;
+        let entry = Entry::new("version.publish").by(&audit_auth).package(pkg.id, &pkg.name).version(&outcome.body.version);
+        audit::record(&mut conn, &audit_auth.origin, entry).await?;
+    }
     let status = if outcome.created {
         HttpResponse::Created()
     } else {

@@ -2,6 +2,9 @@
 //! with a session; a token cannot mint more tokens.
 
 use actix_web::{web, HttpResponse};
+
+use crate::audit::{self, Entry, Origin};
+use crate::db::models::User;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -52,9 +55,11 @@ impl From<ApiToken> for TokenInfo {
 /// Validates and stores a new token; returns it with the secret, once.
 pub async fn create_token(
     conn: &mut AsyncPgConnection,
-    user_id: i64,
+    user: &User,
+    origin: &Origin,
     req: NewToken,
 ) -> AppResult<TokenInfo> {
+    let user_id = user.id;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(AppError::bad_request("token name must be 1-64 characters"));
@@ -94,6 +99,8 @@ pub async fn create_token(
         .returning(ApiToken::as_returning())
         .get_result(conn)
         .await?;
+    let entry = Entry::new("token.create").by_user(Some(user.id), &user.username).subject(&row.name);
+    audit::record(conn, origin, Entry { token_id: Some(row.id), ..entry }).await?;
     Ok(TokenInfo {
         token: Some(secret),
         ..row.into()
@@ -112,7 +119,13 @@ pub async fn list_tokens(conn: &mut AsyncPgConnection, user_id: i64) -> AppResul
 }
 
 /// Revokes one of the user's own tokens; anyone else's is "not found".
-pub async fn revoke_token(conn: &mut AsyncPgConnection, user_id: i64, id: i64) -> AppResult<()> {
+pub async fn revoke_token(
+    conn: &mut AsyncPgConnection,
+    user: &User,
+    origin: &Origin,
+    id: i64,
+) -> AppResult<()> {
+    let user_id = user.id;
     let n = diesel::update(
         api_tokens::table
             .filter(api_tokens::id.eq(id))
@@ -125,7 +138,8 @@ pub async fn revoke_token(conn: &mut AsyncPgConnection, user_id: i64, id: i64) -
     if n == 0 {
         return Err(AppError::not_found("token not found"));
     }
-    Ok(())
+    let entry = Entry::new("token.revoke").by_user(Some(user.id), &user.username);
+    audit::record(conn, origin, Entry { token_id: Some(id), ..entry }).await
 }
 
 pub async fn create(
@@ -135,7 +149,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     auth.require_session()?;
     let mut conn = state.pool.get().await?;
-    let token = create_token(&mut conn, auth.user.id, body.into_inner()).await?;
+    let token = create_token(&mut conn, &auth.user, &auth.origin, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(token))
 }
 
@@ -156,6 +170,6 @@ pub async fn revoke(
         .parse()
         .map_err(|_| AppError::not_found("token not found"))?;
     let mut conn = state.pool.get().await?;
-    revoke_token(&mut conn, auth.user.id, id).await?;
+    revoke_token(&mut conn, &auth.user, &auth.origin, id).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
 }

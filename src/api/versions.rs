@@ -8,6 +8,7 @@ use actix_web::{
 };
 use serde_json::json;
 
+use crate::audit::{self, Entry};
 use crate::auth::Authed;
 use crate::error::{AppError, AppResult};
 use crate::registry::packages;
@@ -110,6 +111,9 @@ async fn set_yanked(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("yank", &pkg.canonical_name)?;
     packages::set_yanked(&mut conn, &pkg, &version, yanked).await?;
+    let action = if yanked { "version.yank" } else { "version.unyank" };
+    let entry = Entry::new(action).by(&auth).package(pkg.id, &pkg.name).version(&version);
+    audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "ok": true, "package": pkg.name, "version": version, "yanked": yanked })))
 }

@@ -23,6 +23,8 @@ pub const SESSION_USER: &str = "user_id";
 pub struct Authed {
     pub user: User,
     pub token: Option<ApiToken>,
+    /// For the audit log.
+    pub origin: crate::audit::Origin,
 }
 
 impl Authed {
@@ -104,10 +106,7 @@ async fn from_token(state: &AppState, raw: &str) -> AppResult<Authed> {
             .execute(&mut conn)
             .await?;
     }
-    Ok(Authed {
-        user,
-        token: Some(token),
-    })
+    Ok(Authed { user, token: Some(token), origin: Default::default() })
 }
 
 pub async fn load_user(state: &AppState, id: i64) -> AppResult<Option<User>> {
@@ -145,13 +144,14 @@ impl FromRequest for Authed {
                 .app_data::<web::Data<AppState>>()
                 .expect("AppState")
                 .clone();
+            let origin = crate::audit::Origin::of(&req, &state.config.trusted_proxies);
             if let Some(raw) = bearer(&req) {
-                return from_token(&state, raw).await;
+                return from_token(&state, raw).await.map(|a| Authed { origin, ..a });
             }
             let user = from_session(&req, &state).await?.ok_or_else(|| {
                 AppError::unauthorized("sign in or send an API token (Authorization: Bearer …)")
             })?;
-            Ok(Authed { user, token: None })
+            Ok(Authed { user, token: None, origin })
         })
     }
 }

@@ -17,8 +17,47 @@ pub type Conn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnect
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// How long opening or checking a pooled connection may take. Without a bound,
+/// a Postgres that stops answering (network cut, failover) makes every request
+/// hang; with it, callers get a 503 within about a second and the pool heals
+/// by itself once Postgres is back.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
 pub fn pool(database_url: &str, max: usize) -> anyhow::Result<Pool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    use diesel_async::pooled_connection::{ManagerConfig, RecyclingMethod};
+    use futures_util::FutureExt;
+    let mut config = ManagerConfig::default();
+    config.custom_setup = Box::new(|url| {
+        let url = url.to_string();
+        async move {
+            match tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url),
+            )
+            .await
+            {
+                Ok(conn) => conn,
+                Err(_) => Err(diesel::ConnectionError::BadConnection(
+                    "timed out connecting to Postgres".into(),
+                )),
+            }
+        }
+        .boxed()
+    });
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        async move {
+            use diesel_async::RunQueryDsl;
+            match tokio::time::timeout(CONNECT_TIMEOUT, diesel::sql_query("SELECT 1").execute(conn))
+                .await
+            {
+                Ok(r) => r.map(|_| ()),
+                Err(_) => Err(diesel::result::Error::BrokenTransactionManager),
+            }
+        }
+        .boxed()
+    }));
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     DeadPool::builder(manager)
         .max_size(max)
         .build()
@@ -44,8 +83,11 @@ pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match client.batch_execute(&sql).await {
             Ok(()) => tracing::info!(database = %name, "created database"),
-            // Another instance may have created it a moment ago.
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            // Another instance may have created it a moment ago (a race shows as
+            // a unique violation on pg_database rather than duplicate_database).
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE)
+                    || e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {}
             Err(e) => return Err(e).context("creating the database"),
         }
     }

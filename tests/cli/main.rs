@@ -7,6 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod admin;
+mod instances;
 mod serve;
 
 use common::{json, TestApp};

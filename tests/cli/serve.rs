@@ -47,45 +47,58 @@ fn peak_rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-struct Server(std::process::Child);
+/// A `sema-pkg serve` process; killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// Starts the real binary on a free port and waits until it answers.
+pub async fn start_server(db: &str, blobs: &std::path::Path, env: &[(&str, &str)]) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = Command::new(bin());
+    cmd.arg("serve")
+        .env("DATABASE_URL", db)
+        .env("BLOB_DIR", blobs)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server { child: cmd.spawn().unwrap(), base: format!("http://127.0.0.1:{port}") };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{}/healthz", server.base)).send().await.is_ok() {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("sema-pkg serve did not start");
+}
+
+pub async fn drop_database(db: &str) {
+    let name = url::Url::parse(db).unwrap().path().trim_start_matches('/').to_string();
+    let (admin, conn) = tokio_postgres::connect(&crate::common::admin_url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
 }
 
 #[tokio::test]
 async fn a_100_mb_upload_against_a_50_mb_limit_is_refused_with_flat_memory() {
     let db = fresh_database().await;
     let blobs = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Server(
-        Command::new(bin())
-            .arg("serve")
-            .env("DATABASE_URL", &db)
-            .env("BLOB_DIR", blobs.path())
-            .env("PORT", port.to_string())
-            .env("MAX_TARBALL_BYTES", (50 * 1024 * 1024).to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let limit = (50 * 1024 * 1024).to_string();
+    let server = start_server(&db, blobs.path(), &[("MAX_TARBALL_BYTES", &limit)]).await;
+    let base = server.base.clone();
     let c = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -105,7 +118,7 @@ async fn a_100_mb_upload_against_a_50_mb_limit_is_refused_with_flat_memory() {
     )
     .await;
     let token = token["token"].as_str().unwrap().to_string();
-    let before = peak_rss_kib(server.0.id());
+    let before = peak_rss_kib(server.child.id());
     // 100 MiB streamed in 1 MiB chunks, with no Content-Length, so only streaming can stop it.
     let chunks = (0..100).map(|_| Ok::<_, std::io::Error>(vec![0x5au8; 1024 * 1024]));
     let form = reqwest::multipart::Form::new().text("metadata", "{}").part(
@@ -125,7 +138,7 @@ async fn a_100_mb_upload_against_a_50_mb_limit_is_refused_with_flat_memory() {
     if let Ok(res) = res {
         assert_eq!(res.status(), 413);
     }
-    let after = peak_rss_kib(server.0.id());
+    let after = peak_rss_kib(server.child.id());
     let grew_mib = (after.saturating_sub(before)) / 1024;
     assert!(
         grew_mib < 32,
@@ -148,17 +161,5 @@ async fn a_100_mb_upload_against_a_50_mb_limit_is_refused_with_flat_memory() {
         .count();
     assert_eq!(leftovers, 0, "no blob written");
     drop(server);
-    let name = url::Url::parse(&db)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_string();
-    let (admin, conn) = tokio_postgres::connect(&crate::common::admin_url(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
+    drop_database(&db).await;
 }

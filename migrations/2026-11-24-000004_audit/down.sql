@@ -1,0 +1,2 @@
+ALTER TABLE packages DROP COLUMN removed_at;
+DROP TABLE audit_log;

@@ -1,0 +1,451 @@
+//! `sema-pkg admin …`, `sema-pkg package …`, `sema-pkg stats` and `sema-pkg doctor`:
+//! operator commands that work against any deployment's database. Every
+//! change is written to the audit log as an admin action.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::audit::{self, Entry, Origin};
+use crate::auth::accounts;
+use crate::db::models::User;
+use crate::db::schema::{api_tokens, package_owners, packages, sessions, users, versions};
+use crate::error::{AppError, AppResult};
+use crate::registry::packages as pkgs;
+use crate::state::AppState;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a user (password from --password or the SEMA_PKG_PASSWORD variable).
+    CreateUser {
+        username: String,
+        email: String,
+        #[arg(long, env = "SEMA_PKG_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Make a user an administrator.
+    Promote {
+        username: String,
+    },
+    /// Take administrator rights away.
+    Demote {
+        username: String,
+    },
+    /// Suspend a user: their sessions end and their tokens stop working at once.
+    Ban {
+        username: String,
+    },
+    Unban {
+        username: String,
+    },
+    /// Set a new password and end the user's sessions.
+    ResetPassword {
+        username: String,
+        #[arg(long, env = "SEMA_PKG_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Create an API token for a user and print it (shown once).
+    TokenCreate {
+        username: String,
+        #[arg(long, default_value = "admin-issued")]
+        name: String,
+        /// Comma-separated scopes (default: all).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+    /// Revoke every token a user has.
+    RevokeTokens {
+        username: String,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PackageCommand {
+    Yank {
+        name: String,
+        version: String,
+    },
+    Unyank {
+        name: String,
+        version: String,
+    },
+    /// Remove a package and its versions, leaving a tombstone so nobody can take the name.
+    Remove {
+        name: String,
+    },
+}
+
+fn admin(action: &'static str) -> Entry {
+    Entry::new(action).by_user(None, "admin-cli")
+}
+
+async fn user(state: &AppState, username: &str) -> AppResult<User> {
+    let mut conn = state.pool.get().await?;
+    pkgs::find_user(&mut conn, username).await
+}
+
+/// Ends every session of a user (session state stores the user id as JSON text).
+async fn end_sessions(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user_id: i64,
+) -> AppResult<usize> {
+    Ok(diesel::delete(sessions::table)
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("state->>'user_id' = ")
+                .bind::<Text, _>(user_id.to_string()),
+        )
+        .execute(conn)
+        .await?)
+}
+
+pub async fn run_admin(state: &AppState, cmd: AdminCommand) -> AppResult<String> {
+    let origin = Origin::cli();
+    let mut conn = state.pool.get().await?;
+    let out = match cmd {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            password,
+            admin: make_admin,
+        } => {
+            accounts::validate_username(&username)?;
+            accounts::validate_email(&email)?;
+            accounts::validate_password(&password)?;
+            let hash = accounts::hash_password(&password).await?;
+            let u: User = diesel::insert_into(users::table)
+                .values((
+                    users::username.eq(&username),
+                    users::email.eq(&email),
+                    users::password_hash.eq(&hash),
+                    users::is_admin.eq(make_admin),
+                ))
+                .returning(User::as_returning())
+                .get_result(&mut conn)
+                .await
+                .map_err(|e| {
+                    if crate::db::is_unique_violation(&e) {
+                        AppError::conflict("username or email taken")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.create_user").subject(&u.username),
+            )
+            .await?;
+            format!("created user {} (id {})", u.username, u.id)
+        }
+        AdminCommand::Promote { username } => {
+            set_flag(state, &mut conn, &origin, &username, "admin.promote", true).await?
+        }
+        AdminCommand::Demote { username } => {
+            set_flag(state, &mut conn, &origin, &username, "admin.demote", false).await?
+        }
+        AdminCommand::Ban { username } => {
+            let u = user(state, &username).await?;
+            diesel::update(users::table.find(u.id))
+                .set(users::banned_at.eq(chrono::Utc::now()))
+                .execute(&mut conn)
+                .await?;
+            let ended = end_sessions(&mut conn, u.id).await?;
+            audit::record(&mut conn, &origin, admin("admin.ban").subject(&u.username)).await?;
+            format!(
+                "banned {} ({ended} sessions ended; tokens refused while banned)",
+                u.username
+            )
+        }
+        AdminCommand::Unban { username } => {
+            let u = user(state, &username).await?;
+            diesel::update(users::table.find(u.id))
+                .set(users::banned_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+                .execute(&mut conn)
+                .await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.unban").subject(&u.username),
+            )
+            .await?;
+            format!("unbanned {}", u.username)
+        }
+        AdminCommand::ResetPassword { username, password } => {
+            accounts::validate_password(&password)?;
+            let u = user(state, &username).await?;
+            let hash = accounts::hash_password(&password).await?;
+            diesel::update(users::table.find(u.id))
+                .set(users::password_hash.eq(hash))
+                .execute(&mut conn)
+                .await?;
+            end_sessions(&mut conn, u.id).await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.reset_password").subject(&u.username),
+            )
+            .await?;
+            format!("password reset for {}; their sessions ended", u.username)
+        }
+        AdminCommand::TokenCreate {
+            username,
+            name,
+            scopes,
+            expires_in_days,
+        } => {
+            let u = user(state, &username).await?;
+            let req = crate::api::tokens::NewToken {
+                name,
+                scopes: (!scopes.is_empty()).then_some(scopes),
+                packages: None,
+                expires_in_days,
+            };
+            let t = crate::api::tokens::create_token(&mut conn, &u, &origin, req).await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.token_create").subject(&u.username),
+            )
+            .await?;
+            t.token.unwrap_or_default()
+        }
+        AdminCommand::RevokeTokens { username } => {
+            let u = user(state, &username).await?;
+            let n = diesel::update(
+                api_tokens::table
+                    .filter(api_tokens::user_id.eq(u.id))
+                    .filter(api_tokens::revoked_at.is_null()),
+            )
+            .set(api_tokens::revoked_at.eq(chrono::Utc::now()))
+            .execute(&mut conn)
+            .await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.revoke_tokens").subject(&u.username),
+            )
+            .await?;
+            format!("revoked {n} tokens of {}", u.username)
+        }
+    };
+    Ok(out)
+}
+
+async fn set_flag(
+    state: &AppState,
+    conn: &mut diesel_async::AsyncPgConnection,
+    origin: &Origin,
+    username: &str,
+    action: &'static str,
+    value: bool,
+) -> AppResult<String> {
+    let u = user(state, username).await?;
+    diesel::update(users::table.find(u.id))
+        .set(users::is_admin.eq(value))
+        .execute(conn)
+        .await?;
+    audit::record(conn, origin, admin(action).subject(&u.username)).await?;
+    Ok(format!(
+        "{} is {}an administrator",
+        u.username,
+        if value { "now " } else { "no longer " }
+    ))
+}
+
+pub async fn run_package(state: &AppState, cmd: PackageCommand) -> AppResult<String> {
+    let origin = Origin::cli();
+    let mut conn = state.pool.get().await?;
+    match cmd {
+        PackageCommand::Yank { name, version } => {
+            let pkg = pkgs::find(&mut conn, &name).await?;
+            pkgs::set_yanked(&mut conn, &pkg, &version, true).await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.yank")
+                    .package(pkg.id, &pkg.name)
+                    .version(&version),
+            )
+            .await?;
+            Ok(format!("yanked {}@{version}", pkg.name))
+        }
+        PackageCommand::Unyank { name, version } => {
+            let pkg = pkgs::find(&mut conn, &name).await?;
+            pkgs::set_yanked(&mut conn, &pkg, &version, false).await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.unyank")
+                    .package(pkg.id, &pkg.name)
+                    .version(&version),
+            )
+            .await?;
+            Ok(format!("unyanked {}@{version}", pkg.name))
+        }
+        PackageCommand::Remove { name } => {
+            let pkg = pkgs::find(&mut conn, &name).await?;
+            let (id, shown) = (pkg.id, pkg.name.clone());
+            conn.transaction::<_, AppError, _>(async move |conn| {
+                diesel::delete(versions::table.filter(versions::package_id.eq(id)))
+                    .execute(conn)
+                    .await?;
+                diesel::delete(package_owners::table.filter(package_owners::package_id.eq(id)))
+                    .execute(conn)
+                    .await?;
+                diesel::update(packages::table.find(id))
+                    .set(packages::removed_at.eq(chrono::Utc::now()))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await?;
+            audit::record(
+                &mut conn,
+                &origin,
+                admin("admin.remove").package(id, &shown),
+            )
+            .await?;
+            Ok(format!("removed {shown}; the name stays reserved (its blobs are now orphans: see `sema-pkg doctor`)"))
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+async fn count(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> AppResult<i64> {
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn).await?.n)
+}
+
+pub async fn stats(state: &AppState) -> AppResult<String> {
+    let mut conn = state.pool.get().await?;
+    let mut out = String::new();
+    for (label, sql) in [
+        ("users", "SELECT count(*) AS n FROM users"),
+        ("banned users", "SELECT count(*) AS n FROM users WHERE banned_at IS NOT NULL"),
+        ("packages", "SELECT count(*) AS n FROM packages WHERE removed_at IS NULL"),
+        ("removed packages", "SELECT count(*) AS n FROM packages WHERE removed_at IS NOT NULL"),
+        ("versions", "SELECT count(*) AS n FROM versions"),
+        ("yanked versions", "SELECT count(*) AS n FROM versions WHERE yanked"),
+        ("downloads", "SELECT COALESCE(sum(downloads), 0)::bigint AS n FROM version_downloads"),
+        ("downloads (30 days)", "SELECT COALESCE(sum(downloads), 0)::bigint AS n FROM version_downloads WHERE date > current_date - 30"),
+        ("active tokens", "SELECT count(*) AS n FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"),
+        ("live sessions", "SELECT count(*) AS n FROM sessions WHERE expires_at > now()"),
+        ("blob bytes", "SELECT COALESCE(sum(size_bytes), 0)::bigint AS n FROM versions"),
+    ] {
+        out.push_str(&format!("{label:<22} {}\n", count(&mut conn, sql).await?));
+    }
+    Ok(out)
+}
+
+/// Checks a deployment: database, migrations, blob store, configuration, orphans.
+/// Returns the report and whether everything is healthy.
+pub async fn doctor(state: &AppState) -> (String, bool) {
+    use diesel_migrations::MigrationHarness;
+    let mut out = String::new();
+    let mut ok = true;
+    let mut line = |good: bool, what: String| {
+        ok &= good;
+        out.push_str(&format!(
+            "[{}] {what}\n",
+            if good { " ok " } else { "FAIL" }
+        ));
+    };
+    let db = async {
+        let mut conn = state.pool.get().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        anyhow::Ok(())
+    };
+    match db.await {
+        Ok(()) => line(true, "database reachable".into()),
+        Err(e) => line(false, format!("database unreachable: {e}")),
+    }
+    let url = state.config.database_url.clone();
+    let pending = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        type Sync = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+            diesel_async::AsyncPgConnection,
+        >;
+        let mut c = <Sync as diesel::Connection>::establish(&url)?;
+        Ok(c.pending_migrations(crate::db::MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .len())
+    })
+    .await;
+    match pending {
+        Ok(Ok(0)) => line(true, "migrations current".into()),
+        Ok(Ok(n)) => line(
+            false,
+            format!("{n} migrations pending: run `sema-pkg migrate`"),
+        ),
+        Ok(Err(e)) => line(false, format!("cannot read migrations: {e}")),
+        Err(e) => line(false, format!("cannot read migrations: {e}")),
+    }
+    match state.storage.check().await {
+        Ok(()) => line(true, "blob store read/write round trip".into()),
+        Err(e) => line(false, format!("blob store: {e}")),
+    }
+    if state.config.github.is_none() {
+        line(true, "GitHub sign-in not configured (optional)".into());
+    }
+    if !state.config.secure_cookies() {
+        line(
+            true,
+            format!(
+                "warning: BASE_URL {} is not https; cookies are not Secure",
+                state.config.base_url
+            ),
+        );
+    }
+    match orphans(state).await {
+        Ok(list) if list.is_empty() => line(true, "no orphan blobs".into()),
+        Ok(list) => line(
+            true,
+            format!(
+                "{} orphan blobs (harmless; content-addressed): {}",
+                list.len(),
+                list.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        Err(e) => line(false, format!("listing blobs: {e}")),
+    }
+    (out, ok)
+}
+
+/// Blobs no version refers to.
+pub async fn orphans(state: &AppState) -> anyhow::Result<Vec<String>> {
+    use futures_util::TryStreamExt;
+    let mut conn = state.pool.get().await?;
+    let known: std::collections::HashSet<String> = versions::table
+        .select(versions::checksum)
+        .load::<String>(&mut conn)
+        .await?
+        .into_iter()
+        .collect();
+    let mut lister = state
+        .storage
+        .operator()
+        .lister_with("sha256/")
+        .recursive(true)
+        .await?;
+    let mut out = Vec::new();
+    while let Some(entry) = lister.try_next().await? {
+        let path = entry.path();
+        if let Some(sum) = path
+            .rsplit('/')
+            .next()
+            .and_then(|f| f.strip_suffix(".tar.gz"))
+        {
+            if !known.contains(sum) {
+                out.push(path.to_string());
+            }
+        }
+    }
+    Ok(out)
+}

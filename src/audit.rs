@@ -1,0 +1,148 @@
+//! The audit log: every mutation with actor, token, client address, user agent and time.
+
+use actix_web::HttpRequest;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Serialize;
+
+use crate::auth::{throttle, Authed};
+use crate::db::schema::audit_log;
+use crate::error::AppResult;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    pub fn of(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Origin {
+        Origin {
+            ip: throttle::client_ip(req, trusted).map(|i| i.to_string()),
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(256).collect()),
+        }
+    }
+
+    /// Actions taken from the command line (`sema-pkg admin …`).
+    pub fn cli() -> Origin {
+        Origin {
+            ip: None,
+            user_agent: Some("sema-pkg admin".into()),
+        }
+    }
+}
+
+/// One entry; `Entry::new(action)` then fill in what applies.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub action: &'static str,
+    pub actor_id: Option<i64>,
+    pub actor: Option<String>,
+    pub token_id: Option<i64>,
+    pub package_id: Option<i64>,
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub subject: Option<String>,
+}
+
+impl Entry {
+    pub fn new(action: &'static str) -> Entry {
+        Entry {
+            action,
+            ..Default::default()
+        }
+    }
+
+    pub fn by(mut self, auth: &Authed) -> Entry {
+        self.actor_id = Some(auth.user.id);
+        self.actor = Some(auth.user.username.clone());
+        self.token_id = auth.token.as_ref().map(|t| t.id);
+        self
+    }
+
+    pub fn by_user(mut self, id: Option<i64>, name: &str) -> Entry {
+        self.actor_id = id;
+        self.actor = Some(name.chars().take(254).collect());
+        self
+    }
+
+    pub fn package(mut self, id: i64, name: &str) -> Entry {
+        self.package_id = Some(id);
+        self.package = Some(name.to_string());
+        self
+    }
+
+    pub fn version(mut self, v: &str) -> Entry {
+        self.version = Some(v.to_string());
+        self
+    }
+
+    pub fn subject(mut self, s: &str) -> Entry {
+        self.subject = Some(s.chars().take(256).collect());
+        self
+    }
+}
+
+pub async fn record(conn: &mut AsyncPgConnection, origin: &Origin, e: Entry) -> AppResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::action.eq(e.action),
+            audit_log::actor_id.eq(e.actor_id),
+            audit_log::actor.eq(e.actor),
+            audit_log::token_id.eq(e.token_id),
+            audit_log::package_id.eq(e.package_id),
+            audit_log::package.eq(e.package),
+            audit_log::version.eq(e.version),
+            audit_log::subject.eq(e.subject),
+            audit_log::ip.eq(&origin.ip),
+            audit_log::user_agent.eq(&origin.user_agent),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub actor: Option<String>,
+    pub token_id: Option<i64>,
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A package's activity, newest first.
+pub async fn for_package(
+    conn: &mut AsyncPgConnection,
+    package_id: i64,
+    limit: i64,
+) -> AppResult<Vec<Event>> {
+    Ok(audit_log::table
+        .filter(audit_log::package_id.eq(package_id))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(Event::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Everything, newest first (admins).
+pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Event>> {
+    Ok(audit_log::table
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .select(Event::as_select())
+        .load(conn)
+        .await?)
+}
