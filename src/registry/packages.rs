@@ -21,6 +21,7 @@ pub async fn find(conn: &mut AsyncPgConnection, name: &str) -> AppResult<Package
         .unwrap_or_default();
     packages::table
         .filter(packages::canonical_name.eq(canonical))
+        .filter(packages::removed_at.is_null())
         .select(Package::as_select())
         .first(conn)
         .await
