@@ -24,6 +24,10 @@ pub struct Config {
     pub download_flush_secs: u64,
     /// Sign in with GitHub, when `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` are set.
     pub github: Option<GithubConfig>,
+    /// API reads (metadata, downloads) per client address per second, per instance.
+    pub read_rate_per_second: u32,
+    /// Authenticated writes (publish, yank, owners, tokens) per user per minute, shared by all instances.
+    pub write_rate_per_minute: u32,
 }
 
 /// GitHub OAuth app settings; the endpoints are overridable for GitHub
@@ -72,6 +76,16 @@ where
             var: name,
             message: format!("invalid value {raw:?}: {e}"),
         }),
+    }
+}
+
+fn positive(name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    match parse(name, default)? {
+        0 => Err(ConfigError {
+            var: name,
+            message: "must be at least 1".into(),
+        }),
+        n => Ok(n),
     }
 }
 
@@ -219,6 +233,8 @@ impl Config {
             trusted_proxies,
             download_flush_secs: parse("DOWNLOAD_FLUSH_SECS", 5u64)?,
             github: github()?,
+            read_rate_per_second: positive("RATE_LIMIT_READS_PER_SECOND", 100)?,
+            write_rate_per_minute: positive("RATE_LIMIT_WRITES_PER_MINUTE", 60)?,
         })
     }
 

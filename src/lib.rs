@@ -38,9 +38,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
 pub fn connect(config: Config) -> anyhow::Result<AppState> {
     let pool = db::pool(&config.database_url, config.database_max_connections)?;
     let storage = storage::Storage::new(&config.blob)?;
+    let reads = Arc::new(auth::throttle::ReadLimiter::new(
+        config.read_rate_per_second,
+    ));
     Ok(AppState {
         pool,
         storage,
+        reads,
         config: Arc::new(config),
         downloads: Default::default(),
     })
@@ -111,6 +115,7 @@ pub fn server(
                 tracing::warn!(error = %e, "flushing download counts");
             }
             sweeps += 1;
+            state.reads.sweep();
             if sweeps % 720 == 1 {
                 let _ = auth::session_store::sweep(&state.pool).await;
             }

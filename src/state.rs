@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::{config::Config, db::Pool, downloads::Downloads, storage::Storage};
+use crate::{
+    auth::throttle::ReadLimiter, config::Config, db::Pool, downloads::Downloads, storage::Storage,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -11,4 +13,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Storage,
     pub downloads: Downloads,
+    /// Per-instance read limits (writes are limited in Postgres, shared).
+    pub reads: Arc<ReadLimiter>,
 }

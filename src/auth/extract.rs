@@ -4,12 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::SessionExt;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::Method, web, FromRequest, HttpRequest};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::tokens;
+use super::{throttle, tokens};
 use crate::db::models::{ApiToken, User};
 use crate::db::schema::{api_tokens, users};
 use crate::error::{AppError, AppResult};
@@ -106,7 +106,11 @@ async fn from_token(state: &AppState, raw: &str) -> AppResult<Authed> {
             .execute(&mut conn)
             .await?;
     }
-    Ok(Authed { user, token: Some(token), origin: Default::default() })
+    Ok(Authed {
+        user,
+        token: Some(token),
+        origin: Default::default(),
+    })
 }
 
 pub async fn load_user(state: &AppState, id: i64) -> AppResult<Option<User>> {
@@ -145,13 +149,34 @@ impl FromRequest for Authed {
                 .expect("AppState")
                 .clone();
             let origin = crate::audit::Origin::of(&req, &state.config.trusted_proxies);
-            if let Some(raw) = bearer(&req) {
-                return from_token(&state, raw).await.map(|a| Authed { origin, ..a });
+            let authed = match bearer(&req) {
+                Some(raw) => Authed {
+                    origin,
+                    ..from_token(&state, raw).await?
+                },
+                None => {
+                    let user = from_session(&req, &state).await?.ok_or_else(|| {
+                        AppError::unauthorized(
+                            "sign in or send an API token (Authorization: Bearer …)",
+                        )
+                    })?;
+                    Authed {
+                        user,
+                        token: None,
+                        origin,
+                    }
+                }
+            };
+            // Writes are limited per user, in Postgres, so every instance shares the budget.
+            if !matches!(*req.method(), Method::GET | Method::HEAD) {
+                let mut conn = state.pool.get().await?;
+                let key = format!("write:user:{}", authed.user.id);
+                let bucket = throttle::writes(state.config.write_rate_per_minute);
+                if let Some(wait) = throttle::take(&mut conn, &key, bucket, 1.0).await? {
+                    return Err(throttle::too_many(wait, "changes from this account"));
+                }
             }
-            let user = from_session(&req, &state).await?.ok_or_else(|| {
-                AppError::unauthorized("sign in or send an API token (Authorization: Bearer …)")
-            })?;
-            Ok(Authed { user, token: None, origin })
+            Ok(authed)
         })
     }
 }
