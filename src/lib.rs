@@ -10,6 +10,7 @@ pub mod db;
 pub mod downloads;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod registry;
 pub mod routes;
 pub mod seed;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_session::{config::PersistentSession, SessionMiddleware};
-use actix_web::{cookie::Key, middleware, App, HttpServer};
+use actix_web::{cookie::Key, dev::Service, middleware, App, HttpServer};
 use sha2::{Digest, Sha512};
 
 use crate::{auth::session_store::PgSessionStore, config::Config, state::AppState};
@@ -45,6 +46,7 @@ pub fn connect(config: Config) -> anyhow::Result<AppState> {
         pool,
         storage,
         reads,
+        metrics: Default::default(),
         config: Arc::new(config),
         downloads: Default::default(),
     })
@@ -61,7 +63,10 @@ pub fn server(
     let secure = state.config.secure_cookies();
     let data = actix_web::web::Data::new(state.clone());
     let static_dir = state.config.static_dir.clone();
+    let prom = state.metrics.http();
+    let in_flight = state.metrics.in_flight.clone();
     let server = HttpServer::new(move || {
+        let in_flight = in_flight.clone();
         let sessions =
             SessionMiddleware::builder(PgSessionStore::new(data.pool.clone()), key.clone())
                 .cookie_name("session".into())
@@ -97,8 +102,43 @@ pub fn server(
                     }),
             )
             .wrap(sessions)
+            // actix-session answers an opaque, empty 500 when its store fails. The
+            // store is Postgres, so that is an outage: say 503 (JSON under /api) so
+            // clients retry, like every other call while the database is away.
+            .wrap_fn(|req, srv| {
+                let api = req.path().starts_with("/api/");
+                let call = actix_web::dev::Service::call(&srv, req);
+                async move {
+                    call.await.map_err(|e| {
+                        let ours = e.as_error::<crate::error::AppError>().is_some();
+                        if ours || e.as_response_error().status_code() != 500 {
+                            e
+                        } else if api {
+                            crate::error::AppError::Unavailable(
+                                "the database is unavailable; try again shortly".into(),
+                            )
+                            .into()
+                        } else {
+                            actix_web::error::ErrorServiceUnavailable(
+                                "The service is unavailable; try again shortly.",
+                            )
+                        }
+                    })
+                }
+            })
             .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(prom.clone())
+            .wrap_fn(move |req, srv| {
+                let gauge = in_flight.clone();
+                gauge.inc();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await;
+                    gauge.dec();
+                    res
+                }
+            })
             .configure(|cfg| routes::configure(cfg, &static_dir))
     })
     .workers(workers)
@@ -109,11 +149,20 @@ pub fn server(
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(flush_every);
         let mut sweeps = 0u64;
+        let mut flushed_at = std::time::Instant::now();
+        let m = state.metrics.clone();
         loop {
             tick.tick().await;
-            if let Err(e) = state.downloads.flush(&state.pool).await {
-                tracing::warn!(error = %e, "flushing download counts");
+            match state.downloads.flush(&state.pool).await {
+                Ok(rows) => {
+                    m.download_flushes.inc();
+                    m.download_rows.inc_by(rows as u64);
+                    flushed_at = std::time::Instant::now();
+                }
+                Err(e) => tracing::warn!(error = %e, "flushing download counts"),
             }
+            m.download_flush_lag.set(flushed_at.elapsed().as_secs_f64());
+            m.observe_pool(&state.pool);
             sweeps += 1;
             state.reads.sweep();
             if sweeps % 720 == 1 {

@@ -15,4 +15,5 @@ pub struct AppState {
     pub downloads: Downloads,
     /// Per-instance read limits (writes are limited in Postgres, shared).
     pub reads: Arc<ReadLimiter>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -77,6 +77,39 @@ pub async fn publish(
     tail: web::Path<String>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    let audit_auth = auth.clone();
+    let result = accept_upload(&req, &state, auth, &tail, payload).await;
+    let label = match &result {
+        Ok(o) if o.created => "created",
+        Ok(_) => "unchanged",
+        Err(_) => "refused",
+    };
+    state.metrics.publishes.with_label_values(&[label]).inc();
+    let outcome = result?;
+    if outcome.created {
+        let mut conn = state.pool.get().await?;
+        let pkg = packages::find(&mut conn, &outcome.body.package).await?;
+        let entry = Entry::new("version.publish")
+            .by(&audit_auth)
+            .package(pkg.id, &pkg.name)
+            .version(&outcome.body.version);
+        audit::record(&mut conn, &audit_auth.origin, entry).await?;
+    }
+    let mut status = if outcome.created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(status.json(outcome.body))
+}
+
+async fn accept_upload(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: Authed,
+    tail: &str,
+    payload: web::Payload,
+) -> AppResult<publish::Outcome> {
     let (name, version) = tail
         .rsplit_once('/')
         .ok_or_else(|| AppError::bad_request("publish to /api/v1/packages/{name}/{version}"))?;
@@ -92,35 +125,23 @@ pub async fn publish(
     if declared.is_some_and(|n| n > max + METADATA_MAX as u64 + 64 * 1024) {
         return Err(too_large(max));
     }
-    let (upload, _tmp) = read_multipart(&req, payload, max).await?;
-    let audit_auth = auth.clone();
+    let (upload, _tmp) = read_multipart(req, payload, max).await?;
     let user = auth.user.clone();
     let allows = move |scope: &str, canonical: &str| auth.require_scope(scope, canonical);
-    let outcome = publish::publish(
+    let publisher = Publisher {
+        user: &user,
+        allows: &allows,
+    };
+    publish::publish(
         &state.pool,
         &state.storage,
         Limits::default(),
         name,
         version,
         upload,
-        Publisher {
-            user: &user,
-            allows: &allows,
-        },
+        publisher,
     )
-    .await?;
-    if outcome.created {
-        let mut conn = state.pool.get().await?;
-        let pkg = packages::find(&mut conn, &outcome.body.package).await?;
-        let entry = Entry::new("version.publish").by(&audit_auth).package(pkg.id, &pkg.name).version(&outcome.body.version);
-        audit::record(&mut conn, &audit_auth.origin, entry).await?;
-    }
-    let status = if outcome.created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok({ status }.json(outcome.body))
+    .await
 }
 
 const METADATA_MAX: usize = 64 * 1024;
