@@ -6,8 +6,11 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sema_pkg
 SEMA_ROOT ?= /opt/sema
 export SEMA_BIN ?= $(SEMA_ROOT)/bin/sema
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Garage, a real S3-compatible server, for the S3 blob-store tests.
+GARAGE_ROOT ?= /opt/garage
+export GARAGE_BIN ?= $(GARAGE_ROOT)/bin/garage
 
-.PHONY: build run seed test unit lint fmt sema clean-test-dbs
+.PHONY: build run seed test unit lint fmt sema garage clean-test-dbs fuzz
 
 build:
 	$(CARGO) build --release --locked
@@ -18,7 +21,7 @@ run: build
 	./target/release/sema-pkg seed
 	./target/release/sema-pkg serve
 
-test: sema clean-test-dbs
+test: sema garage clean-test-dbs
 	$(CARGO) test --locked --all-targets -- --test-threads=4
 
 lint:
@@ -35,7 +38,26 @@ $(SEMA_BIN):
 		{ apt-get update -qq && apt-get install -y -qq libudev-dev pkg-config; }
 	$(CARGO) install sema-lang --locked --version 2.0.0 --root $(SEMA_ROOT)
 
+garage: $(GARAGE_BIN)
+
+$(GARAGE_BIN):
+	$(CARGO) install garage --version 2.5.0 --no-default-features --features sqlite,bundled-libs --locked --debug --root $(GARAGE_ROOT)
+
 # Test databases are dropped by each test; this sweeps any a killed run left behind.
 clean-test-dbs:
 	@psql "$(TEST_DATABASE_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'sema_pkg_test_%'" 2>/dev/null | \
 		while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done || true
+
+# Fuzzing (not part of `make test`): each cargo-fuzz target for FUZZ_SECS seconds, starting
+# from the committed seeds. Stable toolchain with RUSTC_BOOTSTRAP for the sanitizer flags.
+FUZZ_SECS ?= 60
+FUZZ_TARGETS ?= tarball manifest names search
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t seeds/$$t && \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t corpus/$$t seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECS) -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+			2>&1 | tee /dev/stderr | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)' \
+			| sed "s/^/$$t: /" || exit 1; \
+	done

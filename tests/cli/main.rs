@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 mod admin;
 mod instances;
+mod s3;
 mod serve;
 
 use common::{json, TestApp};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sema_pkg::config::{BlobConfig, Config};
 
 pub mod github;
+pub mod s3;
 pub mod tarball;
 
 pub fn admin_url() -> String {

@@ -1,0 +1,131 @@
+//! The S3 blob backend against a real S3-compatible server (Garage).
+
+use crate::common::{expect_error, json, publish, s3::Garage, tarball, TestApp};
+
+#[tokio::test]
+async fn publish_and_download_through_s3() {
+    let garage = Garage::start();
+    let cfg = garage.blob_config();
+    let app = TestApp::spawn_with(move |c| c.blob = cfg).await;
+    let ready = json(
+        app.client().get(app.url("/readyz")).send().await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(ready["blob_store"], "up");
+    let (_, token) = app.user_with_token("alice").await;
+    // Bigger than one multipart chunk would be slow here; a few hundred KiB of incompressible data.
+    let noise: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let m = tarball::manifest("demo", "0.1.0", "");
+    let tgz = tarball::build(&[("sema.toml", m.as_bytes()), ("data.bin", &noise)]);
+    let v = json(
+        publish(&app, &token, "demo", "0.1.0", tgz.clone()).await,
+        201,
+    )
+    .await;
+    let checksum = v["checksum"].as_str().unwrap().to_string();
+    let storage = sema_pkg::storage::Storage::new(&garage.blob_config()).unwrap();
+    let meta = storage
+        .operator()
+        .stat(&sema_pkg::storage::blob_path(&checksum))
+        .await
+        .unwrap();
+    assert_eq!(meta.content_length(), tgz.len() as u64);
+    let res = app
+        .client()
+        .get(app.url("/api/v1/packages/demo/0.1.0/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), tgz);
+    assert_eq!(app.blob_count(), 0, "nothing on the local filesystem");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_a_503_and_leaves_nothing() {
+    let garage = Garage::start();
+    let mut cfg = garage.blob_config();
+    if let sema_pkg::config::BlobConfig::S3 {
+        secret_access_key, ..
+    } = &mut cfg
+    {
+        *secret_access_key = Some("0".repeat(64));
+    }
+    let app = TestApp::spawn_with(move |c| c.blob = cfg).await;
+    let ready = json(
+        app.client().get(app.url("/readyz")).send().await.unwrap(),
+        503,
+    )
+    .await;
+    assert_eq!(ready["blob_store"], "down");
+    assert_eq!(ready["database"], "up");
+    let (_, token) = app.user_with_token("alice").await;
+    let e = expect_error(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "0.1.0",
+            tarball::package("demo", "0.1.0"),
+        )
+        .await,
+        503,
+    )
+    .await;
+    assert!(e.contains("blob store"), "{e}");
+    assert_eq!(app.sql_count("SELECT count(*) FROM versions").await, 0);
+    assert_eq!(app.sql_count("SELECT count(*) FROM packages").await, 0);
+}
+
+#[tokio::test]
+async fn an_outage_during_publish_leaves_no_version_row() {
+    let mut garage = Garage::start();
+    let cfg = garage.blob_config();
+    let app = TestApp::spawn_with(move |c| c.blob = cfg).await;
+    let (_, token) = app.user_with_token("alice").await;
+    json(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "0.1.0",
+            tarball::package("demo", "0.1.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    garage.stop();
+    let e = expect_error(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "0.2.0",
+            tarball::package("demo", "0.2.0"),
+        )
+        .await,
+        503,
+    )
+    .await;
+    assert!(e.contains("try again"), "{e}");
+    assert_eq!(app.sql_count("SELECT count(*) FROM versions").await, 1);
+    json(
+        app.client().get(app.url("/readyz")).send().await.unwrap(),
+        503,
+    )
+    .await;
+    // Metadata still answers while blobs are down.
+    json(
+        app.client()
+            .get(app.url("/api/v1/packages/demo"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+}
