@@ -94,7 +94,26 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        AppError::Internal(e.into())
+        use diesel::result::{DatabaseErrorKind, Error};
+        // A connection that died under a running query (Postgres restarted, network
+        // cut) is an outage, not a bug: answer 503 so clients retry.
+        match &e {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => {
+                tracing::error!(error = %info.message(), "database connection lost");
+                AppError::Unavailable("the database is unavailable; try again shortly".into())
+            }
+            // Postgres text cannot hold NUL (SQLSTATE 22021). A NUL that got past the
+            // input checks (path, query, JSON) is bad input, not a server fault.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("0x00") =>
+            {
+                AppError::bad_request("text must not contain NUL characters")
+            }
+            _ => AppError::Internal(e.into()),
+        }
     }
 }
 

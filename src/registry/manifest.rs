@@ -47,7 +47,18 @@ fn bad(msg: impl Into<String>) -> AppError {
     AppError::unprocessable(format!("sema.toml: {}", msg.into()))
 }
 
+/// TOML allows `\u0000`; Postgres text does not, and no field needs it.
+fn no_nul(key: &str, s: &str) -> AppResult<()> {
+    if s.contains('\0') {
+        return Err(bad(format!("{key} must not contain NUL characters")));
+    }
+    Ok(())
+}
+
 fn opt_string(table: &toml::Table, key: &str, max: usize) -> AppResult<Option<String>> {
+    if let Some(toml::Value::String(s)) = table.get(key) {
+        no_nul(&format!("[package].{key}"), s)?;
+    }
     match table.get(key) {
         None => Ok(None),
         Some(toml::Value::String(s)) if s.chars().count() > max => Err(bad(format!(
@@ -76,6 +87,7 @@ fn string_list(
                 .iter()
                 .map(|v| match v {
                     toml::Value::String(s) if s.chars().count() <= max_len => {
+                        no_nul(&format!("[package].{key}"), s)?;
                         Ok(s.trim().to_string())
                     }
                     toml::Value::String(_) => Err(bad(format!(
@@ -172,6 +184,8 @@ pub fn parse(text: &str, name: &PackageName, version: &Version) -> AppResult<Man
                         "[deps].{dep} must be a string (an exact version or a git ref)"
                     )));
                 };
+                no_nul(&format!("[deps].{dep:?}"), dep)?;
+                no_nul(&format!("[deps].{dep:?}"), req)?;
                 if is_git(dep) {
                     if dep.len() > 256 || req.is_empty() || req.len() > 256 {
                         return Err(bad(format!("[deps] git dependency {dep:?} needs a ref")));

@@ -88,6 +88,21 @@ pub fn inspect(path: &Path, limits: Limits) -> AppResult<Contents> {
     )
 }
 
+/// The same validation over bytes in memory (the fuzz targets use it).
+pub fn inspect_bytes(bytes: &[u8], limits: Limits) -> AppResult<Contents> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(bad("not gzip-compressed (expected a .tar.gz)"));
+    }
+    let gz = flate2::read::GzDecoder::new(bytes);
+    inspect_tar(
+        Capped {
+            inner: gz,
+            left: limits.unpacked_bytes,
+        },
+        limits,
+    )
+}
+
 fn inspect_tar<R: Read>(reader: R, limits: Limits) -> AppResult<Contents> {
     let mut archive = tar::Archive::new(reader);
     let mut manifest = None;
@@ -152,17 +167,23 @@ fn inspect_tar<R: Read>(reader: R, limits: Limits) -> AppResult<Contents> {
             .header()
             .size()
             .map_err(|e| bad(format!("entry {shown:?}: {e}")))?;
-        if size > limits.entry_bytes {
+        let file_name = parts
+            .last()
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_readme = matches!(
+            file_name.as_str(),
+            "readme.md" | "readme" | "readme.markdown"
+        );
+        // A README is only ever read up to `readme_bytes`, so a huge one is capped,
+        // not refused; the total unpacked limit still bounds the work.
+        if size > limits.entry_bytes && !is_readme {
             return Err(AppError::PayloadTooLarge(format!(
                 "invalid tarball: entry {shown:?} is larger than {} bytes",
                 limits.entry_bytes
             )));
         }
         let joined = parts.join("/");
-        let file_name = parts
-            .last()
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_default();
         let depth = parts.len() - 1;
         if joined == "sema.toml" {
             if size > limits.manifest_bytes {
@@ -182,21 +203,22 @@ fn inspect_tar<R: Read>(reader: R, limits: Limits) -> AppResult<Contents> {
             if manifest.replace(text).is_some() {
                 return Err(bad("sema.toml appears twice"));
             }
-        } else if matches!(
-            file_name.as_str(),
-            "readme.md" | "readme" | "readme.markdown"
-        ) && readme.as_ref().is_none_or(|(d, _)| depth < *d)
-        {
+        } else if is_readme && readme.as_ref().is_none_or(|(d, _)| depth < *d) {
             let mut buf = Vec::new();
             (&mut entry)
                 .take(limits.readme_bytes as u64)
                 .read_to_end(&mut buf)
                 .map_err(|e| io_error(e, &limits))?;
-            readme = Some((depth, String::from_utf8_lossy(&buf).into_owned()));
+            // Lossy: a README is shown, never executed; NUL cannot be stored in Postgres text.
+            let text = String::from_utf8_lossy(&buf).replace('\0', "\u{fffd}");
+            readme = Some((depth, text));
         }
         // The rest of the entry is read (and counted) when the iterator skips it.
         files.push(joined);
     }
+    // Whatever follows the end-of-archive marker is inflated by installers that
+    // gunzip the whole stream: count it too, so a bomb cannot hide behind it.
+    io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(|e| io_error(e, &limits))?;
     let manifest = manifest.ok_or_else(|| bad("no sema.toml at the root of the archive"))?;
     Ok(Contents {
         manifest,
