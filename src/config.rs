@@ -24,6 +24,9 @@ pub struct Config {
     pub download_flush_secs: u64,
     /// Sign in with GitHub, when `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET` are set.
     pub github: Option<GithubConfig>,
+    /// Answer downloads with a redirect to a short-lived presigned S3 URL
+    /// (`BLOB_DOWNLOAD_REDIRECT=presigned`); counting still happens first.
+    pub download_redirect: bool,
     /// API reads (metadata, downloads) per client address per second, per instance.
     pub read_rate_per_second: u32,
     /// Authenticated writes (publish, yank, owners, tokens) per user per minute, shared by all instances.
@@ -216,6 +219,22 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let download_redirect = match var("BLOB_DOWNLOAD_REDIRECT").as_deref() {
+            None | Some("off") => false,
+            Some("presigned") if matches!(blob, BlobConfig::S3 { .. }) => true,
+            Some("presigned") => {
+                return Err(ConfigError {
+                    var: "BLOB_DOWNLOAD_REDIRECT",
+                    message: "presigned needs BLOB_BACKEND=s3".into(),
+                })
+            }
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "BLOB_DOWNLOAD_REDIRECT",
+                    message: format!("must be presigned or off, not {other:?}"),
+                })
+            }
+        };
         Ok(Config {
             host,
             port,
@@ -232,6 +251,7 @@ impl Config {
             ),
             trusted_proxies,
             download_flush_secs: parse("DOWNLOAD_FLUSH_SECS", 5u64)?,
+            download_redirect,
             github: github()?,
             read_rate_per_second: positive("RATE_LIMIT_READS_PER_SECOND", 100)?,
             write_rate_per_minute: positive("RATE_LIMIT_WRITES_PER_MINUTE", 60)?,

@@ -113,6 +113,20 @@ impl Storage {
         reader.into_bytes_stream(..).await
     }
 
+    /// A short-lived URL the client can fetch the blob from directly (S3).
+    pub async fn presigned_url(
+        &self,
+        checksum: &str,
+        ttl: std::time::Duration,
+    ) -> opendal::Result<String> {
+        Ok(self
+            .op
+            .presign_read(&blob_path(checksum), ttl)
+            .await?
+            .uri()
+            .to_string())
+    }
+
     /// A read/write/delete round trip, for `/readyz` and `doctor`.
     pub async fn check(&self) -> opendal::Result<()> {
         let probe = format!("health/{}", uuid::Uuid::new_v4());

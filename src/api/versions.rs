@@ -78,6 +78,18 @@ pub async fn download(
             Result<bytes::Bytes, std::io::Error>,
         >()));
     }
+    if state.config.download_redirect {
+        // Counted here, then served by the store (or a CDN in front of it).
+        let url = state
+            .storage
+            .presigned_url(&v.checksum, std::time::Duration::from_secs(300))
+            .await?;
+        state.downloads.record(v.id);
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+            .finish());
+    }
     let stream = state.storage.stream(&v.checksum).await?;
     state.downloads.record(v.id);
     Ok(res.streaming(stream))
@@ -111,8 +123,15 @@ async fn set_yanked(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("yank", &pkg.canonical_name)?;
     packages::set_yanked(&mut conn, &pkg, &version, yanked).await?;
-    let action = if yanked { "version.yank" } else { "version.unyank" };
-    let entry = Entry::new(action).by(&auth).package(pkg.id, &pkg.name).version(&version);
+    let action = if yanked {
+        "version.yank"
+    } else {
+        "version.unyank"
+    };
+    let entry = Entry::new(action)
+        .by(&auth)
+        .package(pkg.id, &pkg.name)
+        .version(&version);
     audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok()
         .json(json!({ "ok": true, "package": pkg.name, "version": version, "yanked": yanked })))

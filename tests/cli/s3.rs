@@ -129,3 +129,33 @@ async fn an_outage_during_publish_leaves_no_version_row() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn downloads_can_redirect_to_presigned_urls_and_are_still_counted() {
+    let garage = Garage::start();
+    let cfg = garage.blob_config();
+    let app = TestApp::spawn_with(move |c| {
+        c.blob = cfg;
+        c.download_redirect = true;
+    })
+    .await;
+    let (_, token) = app.user_with_token("alice").await;
+    let tgz = tarball::package("demo", "0.1.0");
+    json(publish(&app, &token, "demo", "0.1.0", tgz.clone()).await, 201).await;
+    let res = app.client().get(app.url("/api/v1/packages/demo/0.1.0/download")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&garage.endpoint) && location.contains("X-Amz-Signature="), "{location}");
+    let body = reqwest::get(&location).await.unwrap();
+    assert_eq!(body.status(), 200);
+    assert_eq!(body.bytes().await.unwrap().to_vec(), tgz);
+    let mut counted = 0;
+    for _ in 0..50 {
+        counted = app.sql_count("SELECT COALESCE(sum(downloads), 0) FROM version_downloads").await;
+        if counted == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(counted, 1);
+}

@@ -140,6 +140,7 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         trusted_proxies: vec![],
         download_flush_secs: 1,
         github: None,
+        download_redirect: false,
         // Effectively off; the rate-limit tests set their own.
         read_rate_per_second: 100_000,
         write_rate_per_minute: 1_000_000,
