@@ -82,6 +82,30 @@ where
     }
 }
 
+/// The blob store of one kind (`fs` or `s3`) from its variables; also used by
+/// `sema-pkg blobs migrate`, which needs both at once.
+pub fn blob_from_env(kind: &str) -> Result<BlobConfig, ConfigError> {
+    match kind {
+        "fs" => Ok(BlobConfig::Fs {
+            dir: PathBuf::from(var("BLOB_DIR").unwrap_or_else(|| "data/blobs".into())),
+        }),
+        "s3" => Ok(BlobConfig::S3 {
+            bucket: var("BLOB_S3_BUCKET").ok_or(ConfigError {
+                var: "BLOB_S3_BUCKET",
+                message: "required for the s3 blob store".into(),
+            })?,
+            endpoint: var("BLOB_S3_ENDPOINT"),
+            region: var("BLOB_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: var("BLOB_S3_ACCESS_KEY_ID"),
+            secret_access_key: var("BLOB_S3_SECRET_ACCESS_KEY"),
+        }),
+        other => Err(ConfigError {
+            var: "BLOB_BACKEND",
+            message: format!("must be fs or s3, not {other:?}"),
+        }),
+    }
+}
+
 fn positive(name: &'static str, default: u32) -> Result<u32, ConfigError> {
     match parse(name, default)? {
         0 => Err(ConfigError {
@@ -170,27 +194,7 @@ impl Config {
                 crate::auth::tokens::random_bytes(64)
             }
         };
-        let blob = match var("BLOB_BACKEND").as_deref().unwrap_or("fs") {
-            "fs" => BlobConfig::Fs {
-                dir: PathBuf::from(var("BLOB_DIR").unwrap_or_else(|| "data/blobs".into())),
-            },
-            "s3" => BlobConfig::S3 {
-                bucket: var("BLOB_S3_BUCKET").ok_or(ConfigError {
-                    var: "BLOB_S3_BUCKET",
-                    message: "required when BLOB_BACKEND=s3".into(),
-                })?,
-                endpoint: var("BLOB_S3_ENDPOINT"),
-                region: var("BLOB_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-                access_key_id: var("BLOB_S3_ACCESS_KEY_ID"),
-                secret_access_key: var("BLOB_S3_SECRET_ACCESS_KEY"),
-            },
-            other => {
-                return Err(ConfigError {
-                    var: "BLOB_BACKEND",
-                    message: format!("must be fs or s3, not {other:?}"),
-                })
-            }
-        };
+        let blob = blob_from_env(var("BLOB_BACKEND").as_deref().unwrap_or("fs"))?;
         let trusted_proxies = match var("TRUSTED_PROXIES") {
             None => vec![],
             Some(list) => list

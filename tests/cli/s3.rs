@@ -141,21 +141,91 @@ async fn downloads_can_redirect_to_presigned_urls_and_are_still_counted() {
     .await;
     let (_, token) = app.user_with_token("alice").await;
     let tgz = tarball::package("demo", "0.1.0");
-    json(publish(&app, &token, "demo", "0.1.0", tgz.clone()).await, 201).await;
-    let res = app.client().get(app.url("/api/v1/packages/demo/0.1.0/download")).send().await.unwrap();
+    json(
+        publish(&app, &token, "demo", "0.1.0", tgz.clone()).await,
+        201,
+    )
+    .await;
+    let res = app
+        .client()
+        .get(app.url("/api/v1/packages/demo/0.1.0/download"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(&garage.endpoint) && location.contains("X-Amz-Signature="), "{location}");
+    assert!(
+        location.starts_with(&garage.endpoint) && location.contains("X-Amz-Signature="),
+        "{location}"
+    );
     let body = reqwest::get(&location).await.unwrap();
     assert_eq!(body.status(), 200);
     assert_eq!(body.bytes().await.unwrap().to_vec(), tgz);
     let mut counted = 0;
     for _ in 0..50 {
-        counted = app.sql_count("SELECT COALESCE(sum(downloads), 0) FROM version_downloads").await;
+        counted = app
+            .sql_count("SELECT COALESCE(sum(downloads), 0) FROM version_downloads")
+            .await;
         if counted == 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(counted, 1);
+}
+
+#[tokio::test]
+async fn blobs_migrate_from_fs_to_s3_copies_and_verifies_everything() {
+    let garage = Garage::start();
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let mut tarballs = vec![];
+    for v in ["0.1.0", "0.2.0"] {
+        let tgz = tarball::package("demo", v);
+        json(publish(&app, &token, "demo", v, tgz.clone()).await, 201).await;
+        tarballs.push((v, tgz));
+    }
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sema-pkg"))
+            .args(["blobs", "migrate", "--from", "fs", "--to", "s3"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("BLOB_DIR", app.blob_dir.path())
+            .env("BLOB_S3_BUCKET", &garage.bucket)
+            .env("BLOB_S3_ENDPOINT", &garage.endpoint)
+            .env("BLOB_S3_REGION", "garage")
+            .env("BLOB_S3_ACCESS_KEY_ID", &garage.key_id)
+            .env("BLOB_S3_SECRET_ACCESS_KEY", &garage.secret)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("2 blobs copied and verified"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = String::from_utf8_lossy(&run().stdout).into_owned();
+    assert!(
+        again.contains("0 blobs copied and verified, 2 already present"),
+        "{again}"
+    );
+    // The same database served from S3 gives the same bytes.
+    let cfg = garage.blob_config();
+    let db = app.database_url.clone();
+    let s3_app = TestApp::spawn_with(move |c| {
+        c.blob = cfg;
+        c.database_url = db;
+    })
+    .await;
+    for (v, tgz) in tarballs {
+        let res = s3_app
+            .client()
+            .get(s3_app.url(&format!("/api/v1/packages/demo/{v}/download")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.bytes().await.unwrap().to_vec(), tgz);
+    }
 }
