@@ -21,6 +21,10 @@ enum Command {
         /// Seed even when the registry already has packages.
         #[arg(long)]
         force: bool,
+        /// Bulk-load this many synthetic packages (COPY) instead of the demo, for
+        /// search benchmarks: realistic names, descriptions, READMEs, downloads.
+        #[arg(long, value_name = "N")]
+        packages: Option<u64>,
     },
 }
 
@@ -49,9 +53,12 @@ fn main() {
                 }
                 Ok(())
             }
-            Command::Seed { force } => {
+            Command::Seed { force, packages } => {
                 let state = sema_pkg::prepare(config).await?;
-                sema_pkg::seed::demo(&state, force).await
+                match packages {
+                    Some(n) => sema_pkg::seed::bulk::run(&state.config.database_url, n).await,
+                    None => sema_pkg::seed::demo(&state, force).await,
+                }
             }
         }
     });

@@ -2,6 +2,8 @@
 //! tarballs, several versions, dependencies, one yanked version and 90 days
 //! of downloads, published through the same code path as `sema pkg publish`.
 
+pub mod bulk;
+
 use std::io::Write;
 
 use diesel::prelude::*;

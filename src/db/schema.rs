@@ -67,6 +67,7 @@ diesel::table! {
         keywords -> Array<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        readme -> Text,
     }
 }
 
@@ -120,12 +121,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    package_downloads (package_id) {
+        package_id -> Int8,
+        downloads -> Int8,
+        recent_downloads -> Int8,
+        refreshed_on -> Date,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(package_owners -> packages (package_id));
 diesel::joinable!(package_owners -> users (user_id));
 diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
+diesel::joinable!(package_downloads -> packages (package_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -138,4 +149,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     versions,
     dependencies,
     version_downloads,
+    package_downloads,
 );

@@ -163,7 +163,7 @@ pub async fn publish(
                     .execute(conn)
                     .await?;
             }
-            refresh_package(conn, &pkg, &version, &manifest).await?;
+            refresh_package(conn, &pkg, &version, &manifest, readme.as_deref()).await?;
             Ok(true)
         })
         .await;
@@ -367,12 +367,13 @@ async fn check_dependencies(conn: &mut AsyncPgConnection, m: &Manifest) -> AppRe
     Ok(())
 }
 
-/// The package's searchable fields follow its highest version.
+/// The package's searchable fields (README included) follow its highest version.
 async fn refresh_package(
     conn: &mut AsyncPgConnection,
     pkg: &Package,
     new: &Version,
     m: &Manifest,
+    readme: Option<&str>,
 ) -> AppResult<()> {
     let all: Vec<String> = versions::table
         .filter(versions::package_id.eq(pkg.id))
@@ -392,6 +393,7 @@ async fn refresh_package(
                 packages::homepage.eq(&m.homepage),
                 packages::license.eq(&m.license),
                 packages::keywords.eq(&m.keywords),
+                packages::readme.eq(super::search::readme_excerpt(readme)),
                 packages::updated_at.eq(now),
             ))
             .execute(conn)

@@ -1,23 +1,53 @@
-//! Package search. Ranking: exact canonical name first, then relevance, then
-//! downloads, then name. Input of any shape is safe: it only ever reaches
-//! Postgres as a bound parameter.
+//! Package search over Postgres full-text search and pg_trgm.
+//!
+//! Matching: every query word must occur in the package's weighted document
+//! (name A, keywords B, description C, README D; stemmed or not), or the whole
+//! query is a prefix of the name or of one of its `-`/`/` parts (`ht` finds
+//! `http`), or it is a close trigram match of the name (`jsno` finds `json`).
+//! Ranking: exact canonical name first, then `ts_rank_cd`, then 90-day
+//! downloads, then name. `keyword:`, `owner:` and `ns:` filter, in the query or
+//! as parameters. Input of any shape is safe: query words are reduced to
+//! letters and digits and only ever reach Postgres as bound parameters; the SQL
+//! text is assembled from fixed fragments.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::pg::Pg;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
 
 use super::names;
 use crate::error::{AppError, AppResult};
 
 pub const PER_PAGE_MAX: i64 = 100;
+pub const PER_PAGE_DEFAULT: i64 = 20;
+/// Longer queries are cut here: nothing longer is a useful search, and it
+/// bounds the work a request can ask for.
+const QUERY_MAX_CHARS: usize = 512;
+const WORDS_MAX: usize = 16;
+const WORD_MAX_CHARS: usize = 64;
+/// Typo matches kept per query; they are a fallback, not the result set.
+const FUZZY_MAX: i64 = 50;
+/// pg_trgm similarity that still catches a swapped pair in a four-letter name
+/// (`jsno`/`json` is 0.25; the default 0.3 misses it).
+const FUZZY_THRESHOLD: &str = "0.25";
+/// How much of a README the search document reads (the rest adds no signal).
+pub const README_EXCERPT_CHARS: usize = 4000;
 
+/// Query string of `GET /api/v1/search` and the web search page.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SearchParams {
     pub q: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
     pub sort: Option<String>,
+    /// Same as `keyword:x` in `q`.
+    pub keyword: Option<String>,
+    /// Same as `owner:x` in `q`.
+    pub owner: Option<String>,
+    /// Same as `ns:x` in `q`.
+    pub ns: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -28,27 +58,175 @@ pub struct SearchResults {
     pub per_page: i64,
 }
 
-#[derive(Debug, Serialize, diesel::QueryableByName)]
+#[derive(Debug, Serialize)]
 pub struct Hit {
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Text)]
     pub description: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub latest_version: Option<String>,
-    #[diesel(sql_type = BigInt)]
     pub downloads: i64,
-    #[diesel(sql_type = BigInt)]
     pub recent_downloads: i64,
-    #[diesel(sql_type = diesel::sql_types::Array<Text>)]
     pub keywords: Vec<String>,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     pub updated_at: DateTime<Utc>,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub exact_match: bool,
-    #[diesel(sql_type = BigInt)]
-    #[serde(skip)]
-    pub total: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Relevance,
+    Downloads,
+    RecentDownloads,
+    Updated,
+    New,
+    Name,
+}
+
+impl Sort {
+    pub fn parse(raw: Option<&str>, has_text: bool) -> AppResult<Sort> {
+        Ok(match raw.map(str::trim).unwrap_or("") {
+            "" if has_text => Sort::Relevance,
+            "" => Sort::Downloads,
+            "relevance" => Sort::Relevance,
+            "downloads" => Sort::Downloads,
+            "recent-downloads" => Sort::RecentDownloads,
+            "updated" => Sort::Updated,
+            "new" => Sort::New,
+            "name" => Sort::Name,
+            other => {
+                let shown: String = other.chars().take(40).collect();
+                return Err(AppError::bad_request(format!(
+                    "unknown sort {shown:?}; use relevance, downloads, recent-downloads, updated, new or name"
+                )));
+            }
+        })
+    }
+
+    /// ORDER BY over the `hits` columns; fixed text, never from input.
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Relevance => "exact_match DESC, rank DESC, recent_downloads DESC, canonical_name",
+            Sort::Downloads => "downloads DESC, canonical_name",
+            Sort::RecentDownloads => "recent_downloads DESC, canonical_name",
+            Sort::Updated => "updated_at DESC, canonical_name",
+            Sort::New => "created_at DESC, canonical_name",
+            Sort::Name => "canonical_name",
+        }
+    }
+
+    /// The same order for browsing straight off the indexes (no `hits` CTE).
+    fn browse_order_by(self) -> &'static str {
+        match self {
+            Sort::Relevance | Sort::Downloads => "s.downloads DESC, p.canonical_name",
+            Sort::RecentDownloads => "s.recent_downloads DESC, p.canonical_name",
+            Sort::Updated => "p.updated_at DESC, p.canonical_name",
+            Sort::New => "p.created_at DESC, p.canonical_name",
+            Sort::Name => "p.canonical_name",
+        }
+    }
+}
+
+/// A query string taken apart: free text, its words, and filters.
+#[derive(Debug, Default, PartialEq)]
+pub struct Query {
+    /// The free text (filters removed), whitespace collapsed, lowercase.
+    pub text: String,
+    /// Letters-and-digits words of `text`; each must match.
+    pub words: Vec<String>,
+    /// `text` as a name fragment (`json sch` -> `json-sch`), when it can be one.
+    pub name_key: Option<String>,
+    pub keywords: Vec<String>,
+    pub owner: Option<String>,
+    pub namespace: Option<String>,
+    /// One token (`jsno`, `json-shema`): the only shape typo matching tries,
+    /// as several words almost always have a trigram neighbour.
+    pub single_token: bool,
+}
+
+impl Query {
+    pub fn parse(p: &SearchParams) -> Query {
+        // Control characters (NUL above all, which Postgres text refuses) are spaces.
+        let mut raw: String =
+            p.q.as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(QUERY_MAX_CHARS + 1)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+        if raw.chars().count() > QUERY_MAX_CHARS {
+            // Cut at a word boundary: a half word would have to match too.
+            match raw.trim_end().rfind(char::is_whitespace) {
+                Some(cut) => raw.truncate(cut),
+                None => raw = raw.chars().take(QUERY_MAX_CHARS).collect(),
+            }
+        }
+        let mut q = Query::default();
+        let mut text = Vec::new();
+        for token in raw.split_whitespace() {
+            let lower = token.to_lowercase();
+            match lower.split_once(':') {
+                Some(("keyword" | "keywords", v)) if !v.is_empty() => {
+                    q.keywords.push(names::canonical(v))
+                }
+                Some(("owner" | "user", v)) if !v.is_empty() => q.owner = Some(v.to_string()),
+                Some(("ns" | "namespace", v)) if !v.is_empty() => {
+                    q.namespace = Some(names::canonical(v))
+                }
+                _ => text.push(lower),
+            }
+        }
+        let param = |v: &Option<String>| {
+            let v: String = v
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(WORD_MAX_CHARS * 2)
+                .collect();
+            let v = v.trim().to_lowercase();
+            (!v.is_empty()).then_some(v)
+        };
+        if let Some(k) = param(&p.keyword) {
+            q.keywords.push(names::canonical(&k));
+        }
+        if let Some(o) = param(&p.owner) {
+            q.owner = Some(o);
+        }
+        if let Some(n) = param(&p.ns) {
+            q.namespace = Some(names::canonical(&n));
+        }
+        q.text = text.join(" ");
+        for word in q.text.split(|c: char| !c.is_alphanumeric()) {
+            if word.is_empty() || q.words.len() == WORDS_MAX {
+                continue;
+            }
+            let word: String = word.chars().take(WORD_MAX_CHARS).collect();
+            if !q.words.contains(&word) {
+                q.words.push(word);
+            }
+        }
+        let key = names::canonical(&q.text.replace(' ', "-"));
+        let name_like = key.len() >= 2
+            && key.len() <= 130
+            && key.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
+        q.name_key = name_like.then_some(key);
+        q.single_token = !q.text.contains(' ');
+        q
+    }
+
+    fn has_text(&self) -> bool {
+        !self.text.is_empty()
+    }
+}
+
+/// What `packages.readme` keeps of a README: all that search reads.
+pub fn readme_excerpt(readme: Option<&str>) -> String {
+    readme
+        .unwrap_or("")
+        .chars()
+        .take(README_EXCERPT_CHARS)
+        .collect()
 }
 
 fn int_param(raw: &Option<String>, name: &str, default: i64) -> AppResult<i64> {
@@ -60,104 +238,325 @@ fn int_param(raw: &Option<String>, name: &str, default: i64) -> AppResult<i64> {
     }
 }
 
-pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult<SearchResults> {
-    let page = int_param(&p.page, "page", 1)?.max(1);
-    let per_page = int_param(&p.per_page, "per_page", 20)?.clamp(1, PER_PAGE_MAX);
-    let q: String =
-        p.q.as_deref()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(256)
-            .collect();
-    let sort = match p.sort.as_deref().unwrap_or(if q.is_empty() {
-        "downloads"
-    } else {
-        "relevance"
-    }) {
-        "relevance" | "" => "relevance",
-        "downloads" => "downloads",
-        "recent-downloads" => "recent-downloads",
-        "updated" => "updated",
-        "new" => "new",
-        "name" => "name",
-        other => {
-            let shown: String = other.chars().take(40).collect();
-            return Err(AppError::bad_request(format!(
-                "unknown sort {shown:?}; use relevance, downloads, recent-downloads, updated, new or name"
-            )));
+/// One page row, plus the total (the row with no package when past the end).
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    description: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    downloads: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    recent_downloads: Option<i64>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    keywords: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    updated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    exact_match: Option<bool>,
+    /// Unyanked versions; the highest by semver precedence is "latest".
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    versions: Option<Vec<String>>,
+}
+
+enum Bind {
+    Text(String),
+    Texts(Vec<String>),
+    Int(i64),
+}
+
+/// SQL text with numbered parameters, assembled from fixed fragments.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    fn bind(&mut self, b: Bind) -> &mut Self {
+        self.binds.push(b);
+        let n = self.binds.len();
+        self.text.push_str(&format!("${n}"));
+        self
+    }
+
+    fn query(self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+        let mut q = diesel::sql_query(self.text).into_boxed::<Pg>();
+        for b in self.binds {
+            q = match b {
+                Bind::Text(s) => q.bind::<Text, _>(s),
+                Bind::Texts(v) => q.bind::<Array<Text>, _>(v),
+                Bind::Int(n) => q.bind::<BigInt, _>(n),
+            };
         }
-    };
-    let order = match sort {
-        "downloads" => "downloads DESC, name",
-        "recent-downloads" => "recent_downloads DESC, name",
-        "updated" => "updated_at DESC, name",
-        "new" => "created_at DESC, name",
-        "name" => "canonical_name",
-        _ => "exact_match DESC, rank DESC, recent_downloads DESC, canonical_name",
-    };
-    let offset = (page - 1).saturating_mul(per_page);
-    let like = format!(
-        "%{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let sql = format!(
-        "WITH matched AS (
+        q
+    }
+}
+
+/// `AND …` conditions on `packages p` for the filters.
+fn filters(sql: &mut Sql, q: &Query) {
+    if !q.keywords.is_empty() {
+        sql.push(" AND p.keywords @> ")
+            .bind(Bind::Texts(q.keywords.clone()))
+            .push("::text[]");
+    }
+    if let Some(ns) = &q.namespace {
+        sql.push(" AND p.namespace = ").bind(Bind::Text(ns.clone()));
+    }
+    if let Some(owner) = &q.owner {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM package_owners po JOIN users u ON u.id = po.user_id
+                          WHERE po.package_id = p.id AND lower(u.username) = ",
+        )
+        .bind(Bind::Text(owner.clone()))
+        .push(")");
+    }
+}
+
+const PAGE_COLUMNS: &str = "page.name, page.description, page.downloads, page.recent_downloads,
+       page.keywords, page.updated_at, page.exact_match,
+       ARRAY(SELECT v.version FROM versions v WHERE v.package_id = page.id AND NOT v.yanked) AS versions";
+
+/// The whole search as one statement: the total and one page, so totals are
+/// honest even past the last page.
+fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
+    let mut sql = Sql::default();
+    if !q.has_text() {
+        // Browse: straight off the order's index, counting only what the filters keep.
+        sql.push("SELECT t.total, ")
+            .push(PAGE_COLUMNS)
+            .push(" FROM (SELECT count(*) AS total FROM packages p WHERE true");
+        filters(&mut sql, q);
+        sql.push(
+            ") t LEFT JOIN LATERAL (
+               SELECT p.id, p.name, p.description, s.downloads, s.recent_downloads, p.keywords,
+                      p.updated_at, false AS exact_match
+               FROM packages p JOIN package_downloads s ON s.package_id = p.id WHERE true",
+        );
+        filters(&mut sql, q);
+        sql.push(" ORDER BY ")
+            .push(sort.browse_order_by())
+            .push(" LIMIT ")
+            .bind(Bind::Int(limit))
+            .push(" OFFSET ")
+            .bind(Bind::Int(offset))
+            .push(") page ON true");
+        return sql;
+    }
+    let exact = names::canonical(&q.text);
+    sql.push("WITH q AS MATERIALIZED (SELECT ");
+    if q.words.is_empty() {
+        sql.push("NULL::tsquery AS tsq)");
+    } else {
+        // Each word as stemmed English or as-is ('simple', which keeps stop
+        // words such as names like `it`), all words required.
+        sql.push(
+            "(SELECT tsquery_and_agg(plainto_tsquery('english'::regconfig, w)
+                                     || plainto_tsquery('simple'::regconfig, w))
+              FROM unnest(",
+        )
+        .bind(Bind::Texts(q.words.clone()))
+        .push("::text[]) w) AS tsq)");
+    }
+    sql.push(", found AS (SELECT p.id FROM packages p WHERE p.canonical_name = ")
+        .bind(Bind::Text(exact.clone()));
+    if !q.words.is_empty() {
+        sql.push(" UNION SELECT p.id FROM packages p, q WHERE p.search_document @@ q.tsq");
+    }
+    if let Some(key) = &q.name_key {
+        // Prefix of the name or of a part after `-` or `/` (a `-`/`/`/alnum
+        // key has no LIKE wildcards). The trigram index serves all three.
+        sql.push(" UNION SELECT p.id FROM packages p WHERE p.canonical_name LIKE ")
+            .bind(Bind::Text(format!("{key}%")))
+            .push(" OR p.canonical_name LIKE ")
+            .bind(Bind::Text(format!("%-{key}%")))
+            .push(" OR p.canonical_name LIKE ")
+            .bind(Bind::Text(format!("%/{key}%")));
+    }
+    sql.push("), cand AS (SELECT id FROM found");
+    if let Some(key) = q
+        .name_key
+        .as_ref()
+        .filter(|k| k.len() >= 3 && q.single_token)
+    {
+        // Typo matches only when nothing else matched (a one-time check), and
+        // at most FUZZY_MAX of them: a fallback, not noise in good results.
+        sql.push(
+            " UNION (SELECT p.id FROM packages p WHERE NOT EXISTS (SELECT 1 FROM found)
+                     AND p.canonical_name % ",
+        )
+        .bind(Bind::Text(key.clone()))
+        .push(" ORDER BY similarity(p.canonical_name, ")
+        .bind(Bind::Text(key.clone()))
+        .push(") DESC, p.canonical_name LIMIT ")
+        .bind(Bind::Int(FUZZY_MAX))
+        .push(")");
+    }
+    sql.push(
+        "), hits AS (
            SELECT p.id, p.name, p.canonical_name, p.description, p.keywords, p.updated_at, p.created_at,
-                  p.canonical_name = $1 AS exact_match,
-                  (CASE WHEN p.canonical_name LIKE $2 OR p.name ILIKE $2 THEN 2 ELSE 0 END
-                   + CASE WHEN p.description ILIKE $2 THEN 1 ELSE 0 END
-                   + CASE WHEN $3 = ANY (p.keywords) THEN 1 ELSE 0 END)::float8 AS rank
-           FROM packages p
-           WHERE $3 = '' OR p.canonical_name LIKE $2 OR p.name ILIKE $2 OR p.description ILIKE $2 OR $3 = ANY (p.keywords)
-         ), counted AS (
-           SELECT m.*,
-                  COALESCE((SELECT SUM(d.downloads) FROM version_downloads d JOIN versions v ON v.id = d.version_id WHERE v.package_id = m.id), 0)::bigint AS downloads,
-                  COALESCE((SELECT SUM(d.downloads) FROM version_downloads d JOIN versions v ON v.id = d.version_id WHERE v.package_id = m.id AND d.date > current_date - 90), 0)::bigint AS recent_downloads,
-                  (SELECT v.version FROM versions v WHERE v.package_id = m.id AND NOT v.yanked ORDER BY v.published_at DESC LIMIT 1) AS latest_version,
-                  count(*) OVER () AS total
-           FROM matched m
-         )
-         SELECT name, description, latest_version, downloads, recent_downloads, keywords, updated_at, exact_match, total
-         FROM counted ORDER BY {order} LIMIT $4 OFFSET $5"
+                  p.canonical_name = ",
+    )
+    .bind(Bind::Text(exact))
+    .push(" AS exact_match, ");
+    match &q.name_key {
+        // Name-only matches (prefix, then typo by closeness) rank below any
+        // text match and above nothing, ties still going to popularity.
+        Some(key) => {
+            sql.push("CASE WHEN fts.r > 0 THEN fts.r WHEN p.canonical_name LIKE ")
+                .bind(Bind::Text(format!("{key}%")))
+                .push(" OR p.canonical_name LIKE ")
+                .bind(Bind::Text(format!("%-{key}%")))
+                .push(" OR p.canonical_name LIKE ")
+                .bind(Bind::Text(format!("%/{key}%")))
+                .push(" THEN 0.01 ELSE 0.01 * similarity(p.canonical_name, ")
+                .bind(Bind::Text(key.clone()))
+                .push(") END AS rank,");
+        }
+        None => {
+            sql.push("fts.r AS rank,");
+        }
+    }
+    sql.push(
+        "
+                  COALESCE(s.downloads, 0) AS downloads,
+                  COALESCE(s.recent_downloads, 0) AS recent_downloads
+           FROM cand JOIN packages p ON p.id = cand.id CROSS JOIN q
+           CROSS JOIN LATERAL (SELECT COALESCE(ts_rank_cd('{0.05, 0.2, 0.4, 1.0}', p.search_document, q.tsq), 0) AS r) fts
+           LEFT JOIN package_downloads s ON s.package_id = p.id
+           WHERE true",
     );
-    let hits: Vec<Hit> = diesel::sql_query(sql)
-        .bind::<Text, _>(names::canonical(&q))
-        .bind::<Text, _>(&like.to_lowercase())
-        .bind::<Text, _>(names::canonical(&q))
-        .bind::<BigInt, _>(per_page)
-        .bind::<BigInt, _>(offset)
+    filters(&mut sql, q);
+    sql.push(") SELECT t.total, ")
+        .push(PAGE_COLUMNS)
+        .push(
+            " FROM (SELECT count(*) AS total FROM hits) t
+             LEFT JOIN LATERAL (SELECT * FROM hits ORDER BY ",
+        )
+        .push(sort.order_by())
+        .push(" LIMIT ")
+        .bind(Bind::Int(limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(offset))
+        .push(") page ON true");
+    sql
+}
+
+pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult<SearchResults> {
+    let page = int_param(&p.page, "page", 1)?;
+    if page < 1 {
+        return Err(AppError::bad_request("page must be a positive integer"));
+    }
+    let per_page = int_param(&p.per_page, "per_page", PER_PAGE_DEFAULT)?.clamp(1, PER_PAGE_MAX);
+    let q = Query::parse(p);
+    let sort = Sort::parse(p.sort.as_deref(), q.has_text())?;
+    // Deep pages are not a search use: past this one a page is empty (the
+    // total still counted), which keeps OFFSET work bounded.
+    let (limit, offset) = if page > 10_000 {
+        (0, 0)
+    } else {
+        (per_page, (page - 1) * per_page)
+    };
+    if q.has_text() && q.words.is_empty() && q.name_key.is_none() {
+        // Only punctuation: nothing can match but an exact (impossible) name.
+        return Ok(SearchResults {
+            packages: Vec::new(),
+            total: 0,
+            page,
+            per_page,
+        });
+    }
+    if q.single_token && q.name_key.as_ref().is_some_and(|k| k.len() >= 3) {
+        // Session-level on a pooled connection: only the `%` operator reads it.
+        conn.batch_execute(&format!(
+            "SET pg_trgm.similarity_threshold = {FUZZY_THRESHOLD}"
+        ))
+        .await?;
+    }
+    let rows: Vec<Row> = statement(&q, sort, limit, offset)
+        .query()
         .load(conn)
         .await?;
-    let total = match hits.as_slice().first() {
-        Some(h) => h.total,
-        None if offset > 0 => count(conn, &q, &like).await?,
-        None => 0,
-    };
+    let total = rows.as_slice().first().map(|r| r.total).unwrap_or(0);
+    let packages = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(Hit {
+                name: r.name?,
+                description: r.description.unwrap_or_default(),
+                latest_version: latest(r.versions.unwrap_or_default()),
+                downloads: r.downloads.unwrap_or(0),
+                recent_downloads: r.recent_downloads.unwrap_or(0),
+                keywords: r.keywords.unwrap_or_default(),
+                updated_at: r.updated_at?,
+                exact_match: r.exact_match.unwrap_or(false),
+            })
+        })
+        .collect();
     Ok(SearchResults {
-        packages: hits,
+        packages,
         total,
         page,
         per_page,
     })
 }
 
-/// Honest totals for a page past the end.
-async fn count(conn: &mut AsyncPgConnection, q: &str, like: &str) -> AppResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+/// Semver precedence is not an SQL order.
+fn latest(versions: Vec<String>) -> Option<String> {
+    versions
+        .into_iter()
+        .filter_map(|v| semver::Version::parse(&v).ok().map(|s| (s, v)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str) -> Query {
+        Query::parse(&SearchParams {
+            q: Some(q.into()),
+            ..Default::default()
+        })
     }
-    let n: N = diesel::sql_query(
-        "SELECT count(*) AS n FROM packages p
-         WHERE $2 = '' OR p.canonical_name LIKE $1 OR p.name ILIKE $1 OR p.description ILIKE $1 OR $2 = ANY (p.keywords)",
-    )
-    .bind::<Text, _>(like.to_lowercase())
-    .bind::<Text, _>(names::canonical(q))
-    .get_result(conn)
-    .await?;
-    Ok(n.n)
+
+    #[test]
+    fn words_filters_and_name_keys() {
+        let q = parse("  JSON   Schema keyword:Data_Format owner:Alice ns:Sema ");
+        assert_eq!(q.text, "json schema");
+        assert_eq!(q.words, ["json", "schema"]);
+        assert_eq!(q.name_key.as_deref(), Some("json-schema"));
+        assert_eq!(q.keywords, ["data-format"]);
+        assert_eq!(q.owner.as_deref(), Some("alice"));
+        assert_eq!(q.namespace.as_deref(), Some("sema"));
+        assert_eq!(parse("sema/ht").name_key.as_deref(), Some("sema/ht"));
+        assert_eq!(parse("a&b|!c:(d)").words, ["a", "b", "c", "d"]);
+        assert_eq!(parse("a&b").name_key, None);
+        assert_eq!(parse("x").name_key, None);
+        assert_eq!(parse("'\"%_").words, Vec::<String>::new());
+        assert_eq!(parse("ünïcode ✓").words, ["ünïcode"]);
+        assert_eq!(parse(&"w ".repeat(500)).words, ["w"]);
+        assert_eq!(parse(&"json ".repeat(300)).words, ["json"]);
+        assert!(parse(&"x".repeat(5000)).words[0].len() <= WORD_MAX_CHARS);
+    }
+
+    #[test]
+    fn latest_is_semver_highest() {
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            latest(v(&["1.10.0", "1.9.0", "2.0.0-rc.1"])).as_deref(),
+            Some("2.0.0-rc.1")
+        );
+        assert_eq!(latest(v(&["0.9.0", "0.10.0"])).as_deref(), Some("0.10.0"));
+        assert_eq!(latest(vec![]), None);
+    }
 }

@@ -1,0 +1,17 @@
+DROP AGGREGATE IF EXISTS tsquery_and_agg(tsquery);
+DROP TRIGGER IF EXISTS version_downloads_rollup_insert ON version_downloads;
+DROP TRIGGER IF EXISTS version_downloads_rollup_update ON version_downloads;
+DROP FUNCTION IF EXISTS version_downloads_rollup();
+DROP FUNCTION IF EXISTS refresh_package_downloads(BIGINT[]);
+DROP TRIGGER IF EXISTS packages_rollup_row ON packages;
+DROP FUNCTION IF EXISTS packages_rollup_row();
+DROP TABLE IF EXISTS package_downloads;
+DROP INDEX IF EXISTS packages_created;
+DROP INDEX IF EXISTS packages_updated;
+DROP INDEX IF EXISTS packages_keywords;
+DROP INDEX IF EXISTS packages_namespace;
+DROP INDEX IF EXISTS packages_canonical_trgm;
+DROP INDEX IF EXISTS packages_search_document;
+ALTER TABLE packages DROP COLUMN IF EXISTS search_document;
+DROP FUNCTION IF EXISTS package_search_document(TEXT, TEXT[], TEXT, TEXT);
+ALTER TABLE packages DROP COLUMN IF EXISTS readme;
