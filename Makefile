@@ -61,3 +61,12 @@ fuzz:
 			2>&1 | tee /dev/stderr | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)' \
 			| sed "s/^/$$t: /" || exit 1; \
 	done
+
+# Search benchmark, not part of `make test`: seeds 100k packages (LARGE=1: 1M) into the
+# sema_pkg_bench database, serves the release build and loads fixed queries with wrk;
+# writes bench/search-<size>.md and the Search section of bench/REPORT.md.
+.PHONY: bench-search
+bench-search: build
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; }
+	LARGE=$(LARGE) bash bench/search.sh
