@@ -16,6 +16,25 @@ enum Command {
     Serve,
     /// Create the database if needed and run pending migrations.
     Migrate,
+    /// Operator commands on users and tokens.
+    Admin {
+        #[command(subcommand)]
+        command: sema_pkg::admin::AdminCommand,
+    },
+    /// Operator commands on packages.
+    Package {
+        #[command(subcommand)]
+        command: sema_pkg::admin::PackageCommand,
+    },
+    /// Blob store maintenance.
+    Blobs {
+        #[command(subcommand)]
+        command: sema_pkg::admin::BlobsCommand,
+    },
+    /// Counts of users, packages, versions, downloads, tokens and sessions.
+    Stats,
+    /// Check the database, migrations, blob store, configuration and orphan blobs.
+    Doctor,
     /// Load demo users and packages (skipped when packages already exist).
     Seed {
         /// Seed even when the registry already has packages.
@@ -29,12 +48,13 @@ enum Command {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,actix_server=warn".into())
+        // actix-web-prom warns on every request whose route uses a regex segment;
+        // the label it falls back to (the route pattern) is what we want anyway.
+        .add_directive("actix_web_prom=error".parse().expect("static directive"));
+    // Logs go to stderr, so command output (tokens, reports) stays clean on stdout.
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -53,6 +73,56 @@ fn main() {
                 }
                 Ok(())
             }
+            Command::Admin { command } => {
+                let state = sema_pkg::connect(config)?;
+                println!(
+                    "{}",
+                    sema_pkg::admin::run_admin(&state, command)
+                        .await
+                        .map_err(describe)?
+                );
+                Ok(())
+            }
+            Command::Package { command } => {
+                let state = sema_pkg::connect(config)?;
+                println!(
+                    "{}",
+                    sema_pkg::admin::run_package(&state, command)
+                        .await
+                        .map_err(describe)?
+                );
+                Ok(())
+            }
+            Command::Blobs {
+                command: sema_pkg::admin::BlobsCommand::Migrate { from, to },
+            } => {
+                anyhow::ensure!(from != to, "--from and --to must differ");
+                let open = |kind: &str| -> anyhow::Result<sema_pkg::storage::Storage> {
+                    sema_pkg::storage::Storage::new(&sema_pkg::config::blob_from_env(kind)?)
+                };
+                let (src, dst) = (open(&from)?, open(&to)?);
+                let state = sema_pkg::connect(config)?;
+                println!(
+                    "{}",
+                    sema_pkg::admin::migrate_blobs(&state, &src, &dst).await?
+                );
+                Ok(())
+            }
+            Command::Stats => {
+                let state = sema_pkg::connect(config)?;
+                print!(
+                    "{}",
+                    sema_pkg::admin::stats(&state).await.map_err(describe)?
+                );
+                Ok(())
+            }
+            Command::Doctor => {
+                let state = sema_pkg::connect(config)?;
+                let (report, healthy) = sema_pkg::admin::doctor(&state).await;
+                print!("{report}");
+                anyhow::ensure!(healthy, "doctor found problems");
+                Ok(())
+            }
             Command::Seed { force, packages } => {
                 let state = sema_pkg::prepare(config).await?;
                 match packages {
@@ -65,5 +135,13 @@ fn main() {
     if let Err(e) = result {
         eprintln!("sema-pkg: {e:#}");
         std::process::exit(1);
+    }
+}
+
+/// Domain errors carry the message the operator needs.
+fn describe(e: sema_pkg::error::AppError) -> anyhow::Error {
+    match e {
+        sema_pkg::error::AppError::Internal(inner) => inner,
+        other => anyhow::anyhow!("{other}"),
     }
 }
