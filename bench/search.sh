@@ -16,7 +16,7 @@ DB_URL=${ADMIN_URL%/*}/$DB
 PORT=${BENCH_PORT:-3999}
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-8}
-BIN=./target/release/sema-pkg
+BIN=${BENCH_BIN:-./target/release/sema-pkg}
 OUT=bench/search-$SIZE.md
 WORK=$(mktemp -d)
 SERVER=
@@ -39,7 +39,9 @@ CLASSES[browse]="q= q=&sort=recent-downloads q=&sort=updated q=keyword%3Ajson q=
 ORDER="exact prefix typo common rare multi browse"
 
 start_server() {
+    # The per-IP read limit would answer most of the load with 429s.
     DATABASE_URL=$DB_URL PORT=$PORT HOST=127.0.0.1 RUST_LOG=warn DATABASE_MAX_CONNECTIONS=8 \
+        RATE_LIMIT_READS_PER_SECOND=1000000 \
         "$BIN" serve >"$WORK/server.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
@@ -55,6 +57,8 @@ stop_server() {
     SERVER=
 }
 
+# BENCH_REPORT_ONLY=1 only rebuilds REPORT.md's section from existing files.
+if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 echo "== seeding $N packages into $DB"
 psql "$ADMIN_URL" -Xqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 seed_start=$(date +%s.%N)
@@ -140,6 +144,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
     cat "$plans"
 } >"$OUT"
 echo "wrote $OUT"
+fi
 
 # REPORT.md: replace only the Search section (between the markers).
 REPORT=bench/REPORT.md
@@ -150,9 +155,9 @@ section="$WORK/section.md"
     echo "## Search"
     echo
     echo "\`make bench-search\` (100k packages) and \`make bench-search LARGE=1\` (1M). Full reports with plans:"
-    for f in bench/search-*.md; do echo "[$(basename "$f")]($(basename "$f"))"; done | paste -sd' ' | sed 's/ / · /g'
+    for f in bench/search-[0-9]*.md bench/search-notes.md; do [ -f "$f" ] && echo "[$(basename "$f")]($(basename "$f"))"; done | paste -sd' ' | sed 's/ / · /g'
     echo
-    for f in bench/search-*.md; do
+    for f in bench/search-[0-9]*.md; do
         echo "### $(head -1 "$f" | sed 's/^## //')"
         echo
         sed -n '/^| class/,/^$/p' "$f"
