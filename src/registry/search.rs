@@ -303,6 +303,8 @@ impl Sql {
 
 /// `AND …` conditions on `packages p` for the filters.
 fn filters(sql: &mut Sql, q: &Query) {
+    // Removed packages keep their name as a tombstone but are not found.
+    sql.push(" AND p.removed_at IS NULL");
     if !q.keywords.is_empty() {
         sql.push(" AND p.keywords @> ")
             .bind(Bind::Texts(q.keywords.clone()))
