@@ -127,15 +127,40 @@ pub fn server(
                 }
             })
             .wrap(middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+            .wrap(middleware::Logger::new(
+                "%{x-request-id}i %a \"%r\" %s %b %Dms",
+            ))
             .wrap(prom.clone())
-            .wrap_fn(move |req, srv| {
+            .wrap_fn(move |mut req, srv| {
                 let gauge = in_flight.clone();
                 gauge.inc();
+                // One id per request, in the log line and the response, so a report
+                // can be matched to the logs (a proxy's own id is kept).
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|v| {
+                        v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    })
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+                let value = actix_web::http::header::HeaderValue::from_str(&id)
+                    .expect("checked characters");
+                req.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("x-request-id"),
+                    value.clone(),
+                );
                 let fut = srv.call(req);
                 async move {
-                    let res = fut.await;
+                    let mut res = fut.await;
                     gauge.dec();
+                    if let Ok(r) = &mut res {
+                        r.headers_mut().insert(
+                            actix_web::http::header::HeaderName::from_static("x-request-id"),
+                            value,
+                        );
+                    }
                     res
                 }
             })

@@ -54,7 +54,14 @@ fn main() {
         // the label it falls back to (the route pattern) is what we want anyway.
         .add_directive("actix_web_prom=error".parse().expect("static directive"));
     // Logs go to stderr, so command output (tokens, reports) stays clean on stdout.
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,

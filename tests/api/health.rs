@@ -32,3 +32,32 @@ async fn readyz_names_a_broken_blob_store() {
     std::fs::remove_file(app.blob_dir.path()).unwrap();
     std::fs::create_dir(app.blob_dir.path()).unwrap();
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client()
+        .get(app.url("/api/v1/packages/nope"))
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    let res = app
+        .client()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "from-the-proxy-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "from-the-proxy-1");
+    let res = app
+        .client()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
+}
