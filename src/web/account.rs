@@ -6,18 +6,21 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{html, is_htmx, login::redirect, Layout};
+use super::login::redirect;
+use super::view::PackageItem;
+use super::{html, is_htmx, page as render_page, Layout, Meta};
 use crate::api::tokens::{create_token, list_tokens, revoke_token, NewToken, TokenInfo};
 use crate::auth::{csrf, tokens::SCOPES, MaybeUser};
 use crate::db::models::User;
 use crate::error::{AppError, AppResult};
+use crate::registry::listing;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account/page.html")]
 struct Page {
-    layout: Layout,
     csrf: String,
+    items: Vec<PackageItem>,
     user: User,
     tokens: Vec<TokenInfo>,
     scopes: &'static [&'static str],
@@ -37,6 +40,7 @@ fn require(user: MaybeUser) -> AppResult<User> {
 }
 
 pub async fn page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     user: MaybeUser,
@@ -46,19 +50,30 @@ pub async fn page(
     };
     let mut conn = state.pool.get().await?;
     let tokens = list_tokens(&mut conn, user.id).await?;
+    let items = listing::owned_by(&mut conn, user.id)
+        .await?
+        .into_iter()
+        .map(PackageItem::from)
+        .collect();
     // A token created without JavaScript is shown once, after the redirect.
     let new_token = session
         .remove_as::<TokenInfo>("new_token")
         .and_then(Result::ok);
     let layout = Layout::new(&session, Some(&user));
-    html(&Page {
-        csrf: layout.csrf.clone(),
-        layout,
-        user,
-        tokens,
-        scopes: &SCOPES,
-        new_token,
-    })
+    let meta = Meta::new("Your account", "Your Sema packages and API tokens.");
+    render_page(
+        &req,
+        &layout,
+        &meta,
+        &Page {
+            csrf: layout.csrf.clone(),
+            items,
+            user,
+            tokens,
+            scopes: &SCOPES,
+            new_token,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -105,7 +120,13 @@ pub async fn create(
     let form = token_form(form.into_inner());
     csrf::verify(&req, &session, form.csrf_token.as_deref())?;
     let mut conn = state.pool.get().await?;
-    let token = create_token(&mut conn, user.id, new_token(&form)?).await?;
+    let token = create_token(
+        &mut conn,
+        &user,
+        &crate::audit::Origin::of(&req, &state.config.trusted_proxies),
+        new_token(&form)?,
+    )
+    .await?;
     if is_htmx(&req) {
         return html(&Created {
             token,
@@ -161,7 +182,13 @@ pub async fn revoke(
         form.as_ref().and_then(|f| f.csrf_token.as_deref()),
     )?;
     let mut conn = state.pool.get().await?;
-    revoke_token(&mut conn, user.id, id.into_inner()).await?;
+    revoke_token(
+        &mut conn,
+        &user,
+        &crate::audit::Origin::of(&req, &state.config.trusted_proxies),
+        id.into_inner(),
+    )
+    .await?;
     if is_htmx(&req) {
         // The row is swapped out in place.
         return Ok(HttpResponse::Ok()

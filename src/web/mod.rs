@@ -1,19 +1,38 @@
 //! Server-rendered pages (Askama) whose interactive parts are htmx requests
 //! answered by the same handlers with fragments.
+//!
+//! Every page handler renders its content template once and hands it to
+//! [`page`]: a normal request gets it inside the layout (`base.html`), an htmx
+//! request gets the content alone. Actions answer with their own fragments.
 
 pub mod account;
+pub mod discovery;
+pub mod github;
 pub mod home;
 pub mod login;
+pub mod package;
+pub mod search;
+pub mod user;
+pub mod view;
 
 use actix_session::{Session, SessionExt};
 use actix_web::{
-    dev::ServiceResponse, http::header, middleware::ErrorHandlerResponse, HttpRequest, HttpResponse,
+    dev::ServiceResponse,
+    http::{header, Method, StatusCode},
+    middleware::ErrorHandlerResponse,
+    HttpRequest, HttpResponse,
 };
 use askama::Template;
 
 use crate::auth::csrf;
 use crate::db::models::User;
 use crate::error::{AppError, AppResult};
+
+/// The Content-Security-Policy of every page: nothing from another origin, no
+/// inline script or style (htmx's indicator styles are off in its config).
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'; object-src 'none'";
 
 /// What the base layout needs on every page.
 pub struct Layout {
@@ -30,18 +49,118 @@ impl Layout {
     }
 }
 
+/// A page's title and description (for tabs, bookmarks and search engines).
+pub struct Meta {
+    pub title: String,
+    pub description: String,
+    /// An Atom feed to advertise, if any.
+    pub feed: Option<String>,
+    /// The header search box is hidden on pages that have their own.
+    pub header_search: bool,
+}
+
+impl Meta {
+    pub fn new(title: impl Into<String>, description: impl Into<String>) -> Meta {
+        Meta {
+            title: title.into(),
+            description: description.into(),
+            feed: None,
+            header_search: true,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "shell.html")]
+struct Shell<'a> {
+    layout: &'a Layout,
+    meta: &'a Meta,
+    content: &'a str,
+}
+
+/// True for htmx requests that want a fragment. A history restore (back
+/// button after a cache miss) wants the whole page.
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("hx-request")
+        && !req.headers().contains_key("hx-history-restore-request")
 }
 
-pub fn html<T: Template>(t: &T) -> AppResult<HttpResponse> {
-    html_status(actix_web::http::StatusCode::OK, t)
-}
-
-pub fn html_status<T: Template>(
-    status: actix_web::http::StatusCode,
-    t: &T,
+/// The page in the layout, or its content alone for htmx.
+pub fn page<T: Template>(
+    req: &HttpRequest,
+    layout: &Layout,
+    meta: &Meta,
+    content: &T,
 ) -> AppResult<HttpResponse> {
+    page_status(req, StatusCode::OK, layout, meta, content)
+}
+
+pub fn page_status<T: Template>(
+    req: &HttpRequest,
+    status: StatusCode,
+    layout: &Layout,
+    meta: &Meta,
+    content: &T,
+) -> AppResult<HttpResponse> {
+    respond(req, status, layout, meta, content, content)
+}
+
+/// The page in the layout, or for htmx a smaller fragment of it (search
+/// results, a package's tabs) that the page's own links and forms target.
+pub fn page_or_fragment<P: Template, F: Template>(
+    req: &HttpRequest,
+    layout: &Layout,
+    meta: &Meta,
+    full: &P,
+    fragment: &F,
+) -> AppResult<HttpResponse> {
+    respond(req, StatusCode::OK, layout, meta, full, fragment)
+}
+
+fn respond<P: Template, F: Template>(
+    req: &HttpRequest,
+    status: StatusCode,
+    layout: &Layout,
+    meta: &Meta,
+    full: &P,
+    fragment: &F,
+) -> AppResult<HttpResponse> {
+    let body = if is_htmx(req) {
+        let content = fragment.render().map_err(AppError::internal)?;
+        // htmx moves a <title> in a navigation's fragment to the document.
+        if req.method() == Method::GET {
+            format!(
+                "<title>{} · Sema packages</title>\n{content}",
+                view::escape(&meta.title)
+            )
+        } else {
+            content
+        }
+    } else {
+        let content = full.render().map_err(AppError::internal)?;
+        Shell {
+            layout,
+            meta,
+            content: &content,
+        }
+        .render()
+        .map_err(AppError::internal)?
+    };
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// A fragment answering an htmx action.
+pub fn html<T: Template>(t: &T) -> AppResult<HttpResponse> {
+    let body = t.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// Kept for pages that extend `base.html` themselves (sign-in, GitHub).
+pub fn html_status<T: Template>(status: StatusCode, t: &T) -> AppResult<HttpResponse> {
     let body = t.render().map_err(AppError::internal)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -51,10 +170,10 @@ pub fn html_status<T: Template>(
 #[derive(Template)]
 #[template(path = "error/page.html")]
 struct ErrorPage<'a> {
-    layout: Layout,
     status: u16,
     title: &'a str,
     message: &'a str,
+    signed_in: bool,
 }
 
 #[derive(Template)]
@@ -82,32 +201,45 @@ pub fn render_error<B: actix_web::body::MessageBody + 'static>(
     };
     let title = status.canonical_reason().unwrap_or("Error");
     let req = res.request().clone();
-    let body = if is_htmx(&req) {
+    let htmx = is_htmx(&req);
+    let body = if htmx {
         ErrorFragment { message: &message }.render()
     } else {
         let session = req.get_session();
-        let user = session
+        let signed_in = session
             .get::<i64>(crate::auth::extract::SESSION_USER)
             .ok()
-            .flatten();
+            .flatten()
+            .is_some();
+        let layout = Layout {
+            user: signed_in.then(|| "Account".to_string()),
+            csrf: csrf::token(&session),
+        };
+        let mut meta = Meta::new(title, message.clone());
+        meta.header_search = true;
         ErrorPage {
-            layout: Layout {
-                user: user.map(|_| "account".to_string()),
-                csrf: csrf::token(&session),
-            },
             status: status.as_u16(),
             title,
             message: &message,
+            signed_in,
         }
         .render()
+        .and_then(|content| {
+            Shell {
+                layout: &layout,
+                meta: &meta,
+                content: &content,
+            }
+            .render()
+        })
     }
-    .unwrap_or_else(|_| message.clone());
+    .unwrap_or_else(|_| view::escape(&message));
     let mut new = HttpResponse::build(status);
     if let Some(v) = res.headers().get(header::RETRY_AFTER) {
         new.insert_header((header::RETRY_AFTER, v.clone()));
     }
-    if is_htmx(&req) {
-        // Errors replace the form's message area, not the whole target.
+    if htmx {
+        // Errors go to the page's message area, not the request's target.
         new.insert_header(("HX-Retarget", "#flash"))
             .insert_header(("HX-Reswap", "innerHTML"));
     }
