@@ -10,7 +10,7 @@ export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 GARAGE_ROOT ?= /opt/garage
 export GARAGE_BIN ?= $(GARAGE_ROOT)/bin/garage
 
-.PHONY: build run seed test unit lint fmt sema garage clean-test-dbs fuzz
+.PHONY: build run seed test e2e unit lint fmt sema garage clean-test-dbs fuzz
 
 build:
 	$(CARGO) build --release --locked
@@ -23,6 +23,12 @@ run: build
 
 test: sema garage clean-test-dbs
 	$(CARGO) test --locked --all-targets -- --test-threads=4
+	$(MAKE) e2e
+
+# Browser tests in Debian's headless Chromium on a fresh database and port;
+# screenshots land in e2e/artifacts/.
+e2e:
+	e2e/run.sh
 
 lint:
 	$(CARGO) fmt --check

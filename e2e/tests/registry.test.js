@@ -72,8 +72,8 @@ async function registerViaApi(username) {
   return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
 }
 
-async function publish(token, name, version, readme) {
-  const manifest = `[package]\nname = "${name}"\nversion = "${version}"\ndescription = "A demo package the browser tests publish"\nlicense = "MIT"\nkeywords = ["demo", "e2e"]\nrepository = "https://example.com/demo"\nentrypoint = "package.sema"\n\n[deps]\n`;
+async function publish(token, name, version, readme, description = "A demo package the browser tests publish", keywords = '"demo", "e2e"') {
+  const manifest = `[package]\nname = "${name}"\nversion = "${version}"\ndescription = "${description}"\nlicense = "MIT"\nkeywords = [${keywords}]\nrepository = "https://example.com/demo"\nentrypoint = "package.sema"\n\n[deps]\n`;
   const form = new FormData();
   form.append(
     "tarball",
@@ -187,6 +187,14 @@ test("create a token and see it exactly once", async () => {
 test("publish through the API with that token, and a second owner exists", async () => {
   await publish(token, PKG, "0.1.0", README("0.1.0"));
   await publish(token, PKG, "0.2.0", README("0.2.0"));
+  // Neighbours, so the lists look like a registry's.
+  for (const [n, d, k] of [
+    ["json", "Fast JSON encoding and decoding", '"json", "parser"'],
+    ["http-client", "HTTP client with connection pooling", '"http", "net"'],
+    ["strings", "String utilities: padding, splitting, case conversion", '"string", "text"'],
+  ]) {
+    await publish(token, `${n}-${suffix}`, "1.0.0", `# ${n}\n\n${d}.`, d, k);
+  }
   await registerViaApi(HELPER);
 });
 

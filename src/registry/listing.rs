@@ -43,7 +43,8 @@ const LISTED: &str = "SELECT p.id, p.name, p.description, p.keywords, p.updated_
 FROM packages p
 LEFT JOIN (SELECT v.package_id, SUM(d.downloads) AS n
            FROM version_downloads d JOIN versions v ON v.id = d.version_id
-           GROUP BY v.package_id) t ON t.package_id = p.id";
+           GROUP BY v.package_id) t ON t.package_id = p.id
+WHERE p.removed_at IS NULL";
 
 /// The front page's lists.
 pub async fn top(conn: &mut AsyncPgConnection, order: Order, limit: i64) -> AppResult<Vec<Listed>> {
@@ -63,7 +64,7 @@ pub async fn top(conn: &mut AsyncPgConnection, order: Order, limit: i64) -> AppR
 /// Packages a user owns, by name.
 pub async fn owned_by(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<Vec<Listed>> {
     let rows: Vec<Listed> = diesel::sql_query(format!(
-        "{LISTED} WHERE p.id IN (SELECT package_id FROM package_owners WHERE user_id = $1)
+        "{LISTED} AND p.id IN (SELECT package_id FROM package_owners WHERE user_id = $1)
          ORDER BY p.canonical_name"
     ))
     .bind::<BigInt, _>(user_id)
@@ -127,7 +128,7 @@ pub async fn counts(conn: &mut AsyncPgConnection) -> AppResult<Counts> {
         downloads: i64,
     }
     let c: C = diesel::sql_query(
-        "SELECT (SELECT count(*) FROM packages)::bigint AS packages,
+        "SELECT (SELECT count(*) FROM packages WHERE removed_at IS NULL)::bigint AS packages,
                 (SELECT count(*) FROM versions)::bigint AS versions,
                 (SELECT COALESCE(SUM(downloads), 0) FROM version_downloads)::bigint AS downloads",
     )
@@ -200,7 +201,7 @@ pub async fn releases(
         "SELECT p.name, v.version, v.description, v.published_at, u.username AS published_by
          FROM versions v JOIN packages p ON p.id = v.package_id
          LEFT JOIN users u ON u.id = v.published_by
-         WHERE $1::bigint IS NULL OR v.package_id = $1
+         WHERE p.removed_at IS NULL AND ($1::bigint IS NULL OR v.package_id = $1)
          ORDER BY v.published_at DESC, v.id DESC LIMIT $2",
     )
     .bind::<diesel::sql_types::Nullable<BigInt>, _>(package_id)
@@ -222,11 +223,13 @@ pub async fn sitemap_page(
         #[diesel(sql_type = Timestamptz)]
         updated_at: DateTime<Utc>,
     }
-    let rows: Vec<S> =
-        diesel::sql_query("SELECT name, updated_at FROM packages ORDER BY id LIMIT $1 OFFSET $2")
-            .bind::<BigInt, _>(limit)
-            .bind::<BigInt, _>(offset)
-            .load(conn)
-            .await?;
+    let rows: Vec<S> = diesel::sql_query(
+        "SELECT name, updated_at FROM packages WHERE removed_at IS NULL
+             ORDER BY id LIMIT $1 OFFSET $2",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+    .await?;
     Ok(rows.into_iter().map(|s| (s.name, s.updated_at)).collect())
 }

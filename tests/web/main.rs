@@ -1,8 +1,11 @@
 //! HTTP tests of the web pages and their htmx fragments, one module per route.
 mod account;
+mod browse;
 #[path = "../common/mod.rs"]
 mod common;
+mod discovery;
 mod login;
+mod packages;
 mod pages;
 
 /// The value of the first `name="csrf_token"` field on a page.
