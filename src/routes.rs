@@ -14,7 +14,6 @@ use crate::{api, health, web as pages};
 
 const NAME: &str = "{name:[^/]+(?:/[^/]+)?}";
 const VERSION: &str = "{version:[0-9]+\\.[0-9]+\\.[0-9]+[^/]*}";
-
 /// The package page's tabs; these words are reserved as a name's last part.
 const TAB: &str = "{tab:readme|versions|dependencies|dependents|owners|stats}";
 
@@ -34,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                 .app_data(api::json_config())
                 .wrap_fn(|req, srv| {
                     let call = crate::auth::csrf::require_json_for_cookie_writes(&req)
+                        .and_then(|()| crate::auth::throttle::check_read(&req))
                         .map(|()| srv.call(req));
                     async move { call?.await }
                 })
@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                     &pkg("/owners/{username}"),
                     web::delete().to(api::owners::remove),
                 )
+                .route(&pkg("/activity"), web::get().to(api::owners::activity))
                 .route(&pkg("/versions"), web::get().to(api::packages::versions))
                 .route(
                     &pkg("/dependents"),

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::login::redirect;
 use super::view;
 use super::{html, is_htmx, page_or_fragment, Layout, Meta};
+use crate::audit::{self, Entry, Origin};
 use crate::auth::{csrf, MaybeUser};
 use crate::db::models::{Package, User};
 use crate::error::{AppError, AppResult};
@@ -511,8 +512,23 @@ async fn set_yanked(
 ) -> AppResult<HttpResponse> {
     let (name, version) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let (_, pkg) = owner_of(&req, &session, user, &form, &mut conn, &name).await?;
+    let (me, pkg) = owner_of(&req, &session, user, &form, &mut conn, &name).await?;
     packages::set_yanked(&mut conn, &pkg, &version, yanked).await?;
+    let action = if yanked {
+        "version.yank"
+    } else {
+        "version.unyank"
+    };
+    let entry = Entry::new(action)
+        .by_user(Some(me.id), &me.username)
+        .package(pkg.id, &pkg.name)
+        .version(&version);
+    audit::record(
+        &mut conn,
+        &Origin::of(&req, &state.config.trusted_proxies),
+        entry,
+    )
+    .await?;
     if !is_htmx(&req) {
         return Ok(redirect(&format!("/packages/{}/versions", pkg.name)));
     }
@@ -549,7 +565,7 @@ pub async fn add_owner(
     form: Option<web::Form<ActionForm>>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
-    let (_, pkg) = owner_of(&req, &session, user, &form, &mut conn, &path).await?;
+    let (me, pkg) = owner_of(&req, &session, user, &form, &mut conn, &path).await?;
     let username = form
         .as_ref()
         .and_then(|f| f.username.as_deref())
@@ -557,6 +573,16 @@ pub async fn add_owner(
         .filter(|u| !u.is_empty())
         .ok_or_else(|| AppError::bad_request("enter the username of the new owner"))?;
     let added = packages::add_owner(&mut conn, &pkg, username).await?;
+    let entry = Entry::new("owner.add")
+        .by_user(Some(me.id), &me.username)
+        .package(pkg.id, &pkg.name)
+        .subject(&added.username);
+    audit::record(
+        &mut conn,
+        &Origin::of(&req, &state.config.trusted_proxies),
+        entry,
+    )
+    .await?;
     owners_response(
         &req,
         &session,
@@ -580,6 +606,16 @@ pub async fn remove_owner(
     let mut conn = state.pool.get().await?;
     let (me, pkg) = owner_of(&req, &session, user, &form, &mut conn, &name).await?;
     packages::remove_owner(&mut conn, &pkg, &username).await?;
+    let entry = Entry::new("owner.remove")
+        .by_user(Some(me.id), &me.username)
+        .package(pkg.id, &pkg.name)
+        .subject(&username);
+    audit::record(
+        &mut conn,
+        &Origin::of(&req, &state.config.trusted_proxies),
+        entry,
+    )
+    .await?;
     // Removing yourself ends your owner actions on this page.
     let still_owner = packages::is_owner(&mut conn, pkg.id, me.id).await?;
     owners_response(
