@@ -25,6 +25,8 @@ struct Page {
     tokens: Vec<TokenInfo>,
     scopes: &'static [&'static str],
     new_token: Option<TokenInfo>,
+    /// Offer "Connect GitHub" only when GitHub sign-in is configured.
+    github: bool,
 }
 
 #[derive(Template)]
@@ -72,6 +74,7 @@ pub async fn page(
             tokens,
             scopes: &SCOPES,
             new_token,
+            github: state.config.github.is_some(),
         },
     )
 }

@@ -177,6 +177,8 @@ async fn connect_and_disconnect_from_the_account_page() {
             .await,
         1
     );
+    let page = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Connected to GitHub as <strong>bob-on-github</strong>"), "{page}");
     // Another account cannot take the same GitHub identity.
     let carol = app.register("carol").await;
     let res = through_github(&app, &carol, "/auth/github?connect=1").await;
@@ -203,6 +205,8 @@ async fn connect_and_disconnect_from_the_account_page() {
             .await,
         0
     );
+    let page = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Connect GitHub") && !page.contains("Connected to GitHub"), "{page}");
 }
 
 #[tokio::test]
