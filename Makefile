@@ -60,12 +60,13 @@ FUZZ_SECS ?= 60
 FUZZ_TARGETS ?= tarball manifest names search
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
-	cd fuzz && for t in $(FUZZ_TARGETS); do \
-		mkdir -p corpus/$$t seeds/$$t && \
-		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t corpus/$$t seeds/$$t -- \
+	cd fuzz && mkdir -p logs && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t seeds/$$t; \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t seeds/$$t -- \
 			-max_total_time=$(FUZZ_SECS) -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-			2>&1 | tee /dev/stderr | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#[0-9]+ +DONE)' \
-			| sed "s/^/$$t: /" || exit 1; \
+			> logs/$$t.log 2>&1; rc=$$?; \
+		grep -E '^#[0-9]+ +DONE' logs/$$t.log | sed "s/^/$$t: /"; \
+		if [ $$rc -ne 0 ]; then tail -60 logs/$$t.log; echo "$$t: crashed, see fuzz/artifacts/$$t"; exit $$rc; fi; \
 	done
 
 # Search benchmark, not part of `make test`: seeds 100k packages (LARGE=1: 1M) into the
