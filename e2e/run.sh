@@ -22,12 +22,21 @@ WORK=$(mktemp -d)
 mkdir -p artifacts
 
 cleanup() {
+  if [ -n "${GITHUB_PID:-}" ]; then kill "$GITHUB_PID" 2>/dev/null || true; fi
   if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+# The stand-in GitHub for "Sign in with GitHub".
+node fake-github.mjs >"$WORK/github.port" 2>"artifacts/fake-github.log" &
+GITHUB_PID=$!
+for _ in $(seq 1 50); do [ -s "$WORK/github.port" ] && break; sleep 0.1; done
+GH="http://127.0.0.1:$(cat "$WORK/github.port")"
+
+GITHUB_CLIENT_ID=e2e-client GITHUB_CLIENT_SECRET=e2e-secret \
+  GITHUB_AUTH_URL="$GH/login/oauth/authorize" GITHUB_TOKEN_URL="$GH/login/oauth/access_token" GITHUB_API_URL="$GH" \
 DATABASE_URL="$DB_URL" BLOB_DIR="$WORK/blobs" HOST=127.0.0.1 PORT="$PORT" \
   BASE_URL="http://127.0.0.1:$PORT" SESSION_SECRET="e2e-session-secret-e2e-session-secret-e2e" \
   DOWNLOAD_FLUSH_SECS=1 RUST_LOG=warn \
@@ -39,4 +48,4 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-E2E_BASE="http://127.0.0.1:$PORT" node --test --test-concurrency=1 --test-reporter=spec tests/
+E2E_BASE="http://127.0.0.1:$PORT" E2E_GITHUB="$GH" node --test --test-concurrency=1 --test-reporter=spec tests/
