@@ -37,7 +37,10 @@ pub async fn add(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("change-owners", &pkg.canonical_name)?;
     let user = packages::add_owner(&mut conn, &pkg, &body.username).await?;
-    let entry = Entry::new("owner.add").by(&auth).package(pkg.id, &pkg.name).subject(&user.username);
+    let entry = Entry::new("owner.add")
+        .by(&auth)
+        .package(pkg.id, &pkg.name)
+        .subject(&user.username);
     audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok().json(json!({ "ok": true, "name": pkg.name, "username": user.username })))
 }
@@ -53,13 +56,20 @@ pub async fn remove(
     packages::require_owner(&mut conn, &pkg, &auth.user).await?;
     auth.require_scope("change-owners", &pkg.canonical_name)?;
     packages::remove_owner(&mut conn, &pkg, &username).await?;
-    let entry = Entry::new("owner.remove").by(&auth).package(pkg.id, &pkg.name).subject(&username);
+    let entry = Entry::new("owner.remove")
+        .by(&auth)
+        .package(pkg.id, &pkg.name)
+        .subject(&username);
     audit::record(&mut conn, &auth.origin, entry).await?;
     Ok(HttpResponse::Ok().json(json!({ "ok": true, "name": pkg.name, "username": username })))
 }
 
 /// `GET /api/v1/packages/{name}/activity`: the package's audit trail, for its owners.
-pub async fn activity(state: web::Data<AppState>, auth: Authed, name: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn activity(
+    state: web::Data<AppState>,
+    auth: Authed,
+    name: web::Path<String>,
+) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let pkg = packages::find(&mut conn, &name).await?;
     if !auth.user.is_admin {

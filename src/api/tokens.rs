@@ -99,8 +99,18 @@ pub async fn create_token(
         .returning(ApiToken::as_returning())
         .get_result(conn)
         .await?;
-    let entry = Entry::new("token.create").by_user(Some(user.id), &user.username).subject(&row.name);
-    audit::record(conn, origin, Entry { token_id: Some(row.id), ..entry }).await?;
+    let entry = Entry::new("token.create")
+        .by_user(Some(user.id), &user.username)
+        .subject(&row.name);
+    audit::record(
+        conn,
+        origin,
+        Entry {
+            token_id: Some(row.id),
+            ..entry
+        },
+    )
+    .await?;
     Ok(TokenInfo {
         token: Some(secret),
         ..row.into()
@@ -139,7 +149,15 @@ pub async fn revoke_token(
         return Err(AppError::not_found("token not found"));
     }
     let entry = Entry::new("token.revoke").by_user(Some(user.id), &user.username);
-    audit::record(conn, origin, Entry { token_id: Some(id), ..entry }).await
+    audit::record(
+        conn,
+        origin,
+        Entry {
+            token_id: Some(id),
+            ..entry
+        },
+    )
+    .await
 }
 
 pub async fn create(

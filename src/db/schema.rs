@@ -67,6 +67,7 @@ diesel::table! {
         keywords -> Array<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
         readme -> Text,
     }
 }
@@ -149,5 +150,23 @@ diesel::allow_tables_to_appear_in_same_query!(
     versions,
     dependencies,
     version_downloads,
+    audit_log,
     package_downloads,
 );
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        action -> Text,
+        actor_id -> Nullable<Int8>,
+        actor -> Nullable<Text>,
+        token_id -> Nullable<Int8>,
+        package_id -> Nullable<Int8>,
+        package -> Nullable<Text>,
+        version -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}

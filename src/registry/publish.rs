@@ -56,6 +56,18 @@ pub async fn publish(
     publisher: Publisher<'_>,
 ) -> AppResult<Outcome> {
     let mut conn = pool.get().await?;
+    let removed: Option<Option<chrono::DateTime<chrono::Utc>>> = packages::table
+        .filter(packages::canonical_name.eq(&name.canonical))
+        .select(packages::removed_at)
+        .first(&mut conn)
+        .await
+        .optional()?;
+    if removed.flatten().is_some() {
+        return Err(AppError::forbidden(format!(
+            "the name {} was removed from this registry and cannot be reused",
+            name.name
+        )));
+    }
     let existing = find_package(&mut conn, &name.canonical).await?;
     if let Some(pkg) = &existing {
         authorise_update(&mut conn, pkg, &publisher).await?;

@@ -2,6 +2,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod health;
-mod metrics;
 mod hostile;
+mod metrics;
 mod v1;

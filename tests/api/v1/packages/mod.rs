@@ -1,4 +1,5 @@
 //! `/api/v1/packages/{name}…`
+mod activity;
 mod download;
 mod owners;
 mod publish;
