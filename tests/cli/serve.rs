@@ -62,7 +62,11 @@ impl Drop for Server {
 
 /// Starts the real binary on a free port and waits until it answers.
 pub async fn start_server(db: &str, blobs: &std::path::Path, env: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cmd = Command::new(bin());
     cmd.arg("serve")
         .env("DATABASE_URL", db)
@@ -74,10 +78,18 @@ pub async fn start_server(db: &str, blobs: &std::path::Path, env: &[(&str, &str)
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server { child: cmd.spawn().unwrap(), base: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child: cmd.spawn().unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("{}/healthz", server.base)).send().await.is_ok() {
+        if client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -86,10 +98,19 @@ pub async fn start_server(db: &str, blobs: &std::path::Path, env: &[(&str, &str)
 }
 
 pub async fn drop_database(db: &str) {
-    let name = url::Url::parse(db).unwrap().path().trim_start_matches('/').to_string();
-    let (admin, conn) = tokio_postgres::connect(&crate::common::admin_url(), tokio_postgres::NoTls).await.unwrap();
+    let name = url::Url::parse(db)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_string();
+    let (admin, conn) = tokio_postgres::connect(&crate::common::admin_url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
