@@ -177,8 +177,18 @@ async fn connect_and_disconnect_from_the_account_page() {
             .await,
         1
     );
-    let page = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Connected to GitHub as <strong>bob-on-github</strong>"), "{page}");
+    let page = b
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Connected to GitHub as <strong>bob-on-github</strong>"),
+        "{page}"
+    );
     // Another account cannot take the same GitHub identity.
     let carol = app.register("carol").await;
     let res = through_github(&app, &carol, "/auth/github?connect=1").await;
@@ -205,8 +215,18 @@ async fn connect_and_disconnect_from_the_account_page() {
             .await,
         0
     );
-    let page = b.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Connect GitHub") && !page.contains("Connected to GitHub"), "{page}");
+    let page = b
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Connect GitHub") && !page.contains("Connected to GitHub"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
