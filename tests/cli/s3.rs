@@ -161,16 +161,12 @@ async fn downloads_can_redirect_to_presigned_urls_and_are_still_counted() {
     let body = reqwest::get(&location).await.unwrap();
     assert_eq!(body.status(), 200);
     assert_eq!(body.bytes().await.unwrap().to_vec(), tgz);
-    let mut counted = 0;
-    for _ in 0..50 {
-        counted = app
-            .sql_count("SELECT COALESCE(sum(downloads), 0) FROM version_downloads")
-            .await;
-        if counted == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let counted = app
+        .eventually_count(
+            "SELECT COALESCE(sum(downloads), 0) FROM version_downloads",
+            1,
+        )
+        .await;
     assert_eq!(counted, 1);
 }
 

@@ -256,6 +256,20 @@ impl TestApp {
         n.n
     }
 
+    /// Polls a count until it reaches `want` (the download flusher runs every
+    /// second) or five seconds pass; returns the last value seen.
+    pub async fn eventually_count(&self, sql: &str, want: i64) -> i64 {
+        let mut seen = self.sql_count(sql).await;
+        for _ in 0..50 {
+            if seen == want {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            seen = self.sql_count(sql).await;
+        }
+        seen
+    }
+
     pub async fn sql(&self, sql: &str) {
         use diesel_async::RunQueryDsl;
         let mut conn = self.pool.get().await.unwrap();

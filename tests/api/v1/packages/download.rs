@@ -51,16 +51,12 @@ async fn downloads_are_byte_identical_cacheable_and_counted_in_batches() {
         .bytes()
         .await
         .unwrap();
-    let mut total = 0;
-    for _ in 0..50 {
-        total = app
-            .sql_count("SELECT COALESCE(sum(downloads), 0) FROM version_downloads")
-            .await;
-        if total == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let total = app
+        .eventually_count(
+            "SELECT COALESCE(sum(downloads), 0) FROM version_downloads",
+            2,
+        )
+        .await;
     assert_eq!(total, 2, "two GETs counted; HEAD and 304 are not downloads");
     assert_eq!(
         app.sql_count("SELECT count(*) FROM version_downloads")
