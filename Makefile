@@ -65,7 +65,7 @@ fuzz:
 		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t seeds/$$t -- \
 			-max_total_time=$(FUZZ_SECS) -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 			> logs/$$t.log 2>&1; rc=$$?; \
-		grep -E '^#[0-9]+ +DONE' logs/$$t.log | sed "s/^/$$t: /"; \
+		grep -E '^#[0-9]+[[:space:]]+DONE' logs/$$t.log | sed "s/^/$$t: /"; \
 		if [ $$rc -ne 0 ]; then tail -60 logs/$$t.log; echo "$$t: crashed, see fuzz/artifacts/$$t"; exit $$rc; fi; \
 	done
 
