@@ -16,7 +16,7 @@ use super::{form, snapshot};
 use crate::common::{publish, tarball, TestApp};
 
 enum Req {
-    Http(reqwest::RequestBuilder),
+    Http(Box<reqwest::RequestBuilder>),
     /// Bytes written as-is on a fresh connection (what reqwest would normalise).
     /// `half_close` shuts our side down after writing (a body that never ends).
     Raw {
@@ -37,7 +37,6 @@ struct Case {
 
 const BAD: &[u16] = &[400];
 const BAD_OR_404: &[u16] = &[400, 404];
-const NF: &[u16] = &[404];
 const UNAUTH: &[u16] = &[401];
 const FORBID: &[u16] = &[403];
 const CONFLICT: &[u16] = &[409];
@@ -48,7 +47,7 @@ const READ_OK: &[u16] = &[200, 400];
 fn case(what: impl Into<String>, req: reqwest::RequestBuilder, ok: &'static [u16]) -> Case {
     Case {
         what: what.into(),
-        req: Req::Http(req),
+        req: Req::Http(Box::new(req)),
         ok,
         json: true,
     }
