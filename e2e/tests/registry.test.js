@@ -283,6 +283,22 @@ test("yank and unyank a version", async () => {
   assert.equal(api0.versions.find((v) => v.version === "0.2.0").yanked, false);
 });
 
+test("stored XSS payloads stay inert on every page that shows them", async () => {
+  const xssPkg = `xss-${suffix}`;
+  await publish(token, xssPkg, "1.0.0", "# x\n\n<img src=x onerror=window.__xss=1>\n", "<img src=x onerror=window.__xss=2>", '"<svg onload=window.__xss=3>"');
+  await page.goto("/account");
+  const form = page.locator("form.token-form");
+  await form.getByLabel("Name").fill("<img src=x onerror=window.__xss=4>");
+  await form.getByRole("button", { name: "Create token" }).click();
+  await page.locator("#new-token code").waitFor();
+  for (const path of [`/packages/${xssPkg}`, `/packages/${xssPkg}/versions`, `/search?q=${xssPkg}`, "/account", `/users/${ME}`, "/"]) {
+    await page.goto(path);
+    assert.equal(await page.evaluate(() => window.__xss), undefined, `a payload ran on ${path}`);
+    assert.equal(await page.locator("img[src='x'], svg[onload]").count(), 0, `markup from user data on ${path}`);
+  }
+  assert.match(await page.content(), /xss-/);
+});
+
 test("revoke the token and see the row vanish", async () => {
   await page.goto("/account");
   await mark();
