@@ -369,10 +369,7 @@ pub async fn doctor(state: &AppState) -> (String, bool) {
     }
     let url = state.config.database_url.clone();
     let pending = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        type Sync = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
-            diesel_async::AsyncPgConnection,
-        >;
-        let mut c = <Sync as diesel::Connection>::establish(&url)?;
+        let mut c = crate::db::blocking_connection(&url)?;
         Ok(c.pending_migrations(crate::db::MIGRATIONS)
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .len())

@@ -2,9 +2,9 @@
 
 pub mod models;
 pub mod schema;
+pub mod tls;
 
 use anyhow::Context;
-use diesel::Connection;
 use diesel_async::{
     async_connection_wrapper::AsyncConnectionWrapper,
     pooled_connection::{deadpool::Pool as DeadPool, AsyncDieselConnectionManager},
@@ -30,12 +30,7 @@ pub fn pool(database_url: &str, max: usize) -> anyhow::Result<Pool> {
     config.custom_setup = Box::new(|url| {
         let url = url.to_string();
         async move {
-            match tokio::time::timeout(
-                CONNECT_TIMEOUT,
-                <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url),
-            )
-            .await
-            {
+            match tokio::time::timeout(CONNECT_TIMEOUT, tls::connect(&url)).await {
                 Ok(conn) => conn,
                 Err(_) => Err(diesel::ConnectionError::BadConnection(
                     "timed out connecting to Postgres".into(),
@@ -71,10 +66,9 @@ pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()
     let name = url.path().trim_start_matches('/').to_string();
     anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database");
     url.set_path("/postgres");
-    let (client, conn) = tokio_postgres::connect(url.as_str(), tokio_postgres::NoTls)
+    let client = tls::client(url.as_str())
         .await
         .with_context(|| format!("connecting to Postgres at {}", redact(&url)))?;
-    let task = tokio::spawn(conn);
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await?
@@ -91,17 +85,24 @@ pub async fn create_database_if_missing(database_url: &str) -> anyhow::Result<()
             Err(e) => return Err(e).context("creating the database"),
         }
     }
-    drop(client);
-    let _ = task.await;
     Ok(())
+}
+
+/// A synchronous connection for diesel's migration harness; call it on a
+/// blocking thread of a tokio runtime (the connection is driven there).
+pub fn blocking_connection(
+    url: &str,
+) -> diesel::ConnectionResult<AsyncConnectionWrapper<AsyncPgConnection>> {
+    let conn = tokio::runtime::Handle::current().block_on(tls::connect(url))?;
+    Ok(AsyncConnectionWrapper::from(conn))
 }
 
 /// Runs pending migrations. The harness is synchronous, so it runs on a blocking thread.
 pub async fn migrate(database_url: &str) -> anyhow::Result<Vec<String>> {
     let url = database_url.to_string();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .context("connecting to Postgres for migrations")?;
+        let mut conn =
+            blocking_connection(&url).context("connecting to Postgres for migrations")?;
         // Instances starting together take turns; the lock ends with the connection.
         diesel::RunQueryDsl::execute(
             diesel::sql_query("SELECT pg_advisory_lock(7297110)"),

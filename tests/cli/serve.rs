@@ -184,3 +184,50 @@ async fn a_100_mb_upload_against_a_50_mb_limit_is_refused_with_flat_memory() {
     drop(server);
     drop_database(&db).await;
 }
+
+/// Managed Postgres wants TLS: `sslmode=require` encrypts (checked in
+/// pg_stat_ssl), and `verify-full` refuses a certificate no trusted CA signed.
+#[tokio::test]
+async fn postgres_over_tls_with_sslmode_require() {
+    let db = fresh_database().await;
+    let with = |mode: &str| format!("{db}?sslmode={mode}");
+    let client = sema_pkg::db::tls::client(&with("require")).await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "the connection is encrypted");
+    let plain = sema_pkg::db::tls::client(&db).await.unwrap();
+    let row = plain
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0));
+    // The machine's server certificate is self-signed (Debian's snakeoil): verification must refuse it.
+    assert!(sema_pkg::db::tls::client(&with("verify-full"))
+        .await
+        .is_err());
+    // The whole server runs over TLS: migrations, pool, sessions.
+    let blobs = tempfile::tempdir().unwrap();
+    let server = start_server(&with("require"), blobs.path(), &[]).await;
+    let ready = json(
+        reqwest::Client::new()
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(ready["database"], "up");
+    drop(server);
+    drop(client);
+    drop(plain);
+    drop_database(&db).await;
+}
