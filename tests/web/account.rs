@@ -1,19 +1,11 @@
 //! `/account` and its token actions (htmx fragments and plain forms).
 
 use crate::common::TestApp;
-use crate::csrf_of;
+use crate::csrf_at;
 
 async fn signed_in(app: &TestApp) -> (reqwest::Client, String) {
     let b = app.browser();
-    let csrf = csrf_of(
-        &b.get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(app, &b, "/login").await;
     b.post(app.url("/register"))
         .form(&[
             ("username", "alice"),
@@ -24,15 +16,7 @@ async fn signed_in(app: &TestApp) -> (reqwest::Client, String) {
         .send()
         .await
         .unwrap();
-    let csrf = csrf_of(
-        &b.get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(app, &b, "/account").await;
     (b, csrf)
 }
 

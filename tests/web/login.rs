@@ -1,7 +1,7 @@
 //! `/login`, `/register`, `/logout`.
 
 use crate::common::TestApp;
-use crate::csrf_of;
+use crate::{csrf_at, csrf_of};
 
 #[tokio::test]
 async fn register_sign_out_and_sign_in_with_forms() {
@@ -97,15 +97,7 @@ async fn register_sign_out_and_sign_in_with_forms() {
 async fn form_errors_are_shown_on_the_page() {
     let app = TestApp::spawn().await;
     let b = app.browser();
-    let csrf = csrf_of(
-        &b.get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(&app, &b, "/login").await;
     let res = b
         .post(app.url("/register"))
         .form(&[
@@ -130,16 +122,7 @@ async fn form_errors_are_shown_on_the_page() {
 async fn cross_site_form_posts_are_refused() {
     let app = TestApp::spawn().await;
     let victim = app.browser();
-    let csrf = csrf_of(
-        &victim
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(&app, &victim, "/login").await;
     victim
         .post(app.url("/register"))
         .form(&[

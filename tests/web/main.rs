@@ -15,3 +15,16 @@ pub fn csrf_of(html: &str) -> String {
     let at = html.find(needle).expect("a csrf field") + needle.len();
     html[at..].split('"').next().unwrap().to_string()
 }
+
+/// The CSRF token of the page at `path`, as the browser `b` sees it.
+pub async fn csrf_at(app: &common::TestApp, b: &reqwest::Client, path: &str) -> String {
+    csrf_of(
+        &b.get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+}

@@ -2,7 +2,7 @@
 
 use crate::common::github::{account, FakeGithub, CLIENT_ID, CLIENT_SECRET};
 use crate::common::TestApp;
-use crate::csrf_of;
+use crate::{csrf_at, csrf_of};
 
 async fn app_with(gh: &FakeGithub) -> TestApp {
     let cfg = gh.config();
@@ -194,15 +194,7 @@ async fn connect_and_disconnect_from_the_account_page() {
     let res = through_github(&app, &carol, "/auth/github?connect=1").await;
     assert_eq!(res.status(), 409);
     // Bob has a password, so he may disconnect.
-    let csrf = csrf_of(
-        &b.get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(&app, &b, "/account").await;
     let res = b
         .post(app.url("/account/github/disconnect"))
         .form(&[("csrf_token", &csrf)])
@@ -236,15 +228,7 @@ async fn a_github_only_account_cannot_lock_itself_out() {
     let app = app_with(&gh).await;
     let b = app.browser();
     through_github(&app, &b, "/auth/github").await;
-    let csrf = csrf_of(
-        &b.get(app.url("/account"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let csrf = csrf_at(&app, &b, "/account").await;
     let res = b
         .post(app.url("/account/github/disconnect"))
         .form(&[("csrf_token", &csrf)])
