@@ -23,7 +23,9 @@ run: build
 
 test: sema garage clean-test-dbs
 	$(CARGO) test --locked --all-targets -- --test-threads=4
-	$(MAKE) e2e
+	@# The binary `cargo test` just built (a plain `cargo build` would rebuild
+	@# dependencies with a different feature set).
+	SEMA_PKG_BIN=$(CURDIR)/target/debug/sema-pkg $(MAKE) e2e
 
 # Browser tests in Debian's headless Chromium on a fresh database and port;
 # screenshots land in e2e/artifacts/.
