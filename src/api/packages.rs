@@ -88,10 +88,9 @@ pub async fn publish(
     let outcome = result?;
     if outcome.created {
         let mut conn = state.pool.get().await?;
-        let pkg = packages::find(&mut conn, &outcome.body.package).await?;
         let entry = Entry::new("version.publish")
             .by(&audit_auth)
-            .package(pkg.id, &pkg.name)
+            .package(outcome.package_id, &outcome.body.package)
             .version(&outcome.body.version);
         audit::record(&mut conn, &audit_auth.origin, entry).await?;
     }

@@ -37,6 +37,7 @@ pub struct Published {
 pub struct Outcome {
     /// False when the same bytes were already published (an idempotent retry).
     pub created: bool,
+    pub package_id: i64,
     pub body: Published,
 }
 
@@ -149,7 +150,7 @@ pub async fn publish(
             let Some(version_id) = inserted else {
                 // A concurrent publish of the same version won the race.
                 return match already_published(conn, &pkg, &name, &version, &upload).await? {
-                    Some(_) => Ok(false),
+                    Some(_) => Ok((false, pkg.id)),
                     None => Err(AppError::internal("version conflict without a version row")),
                 };
             };
@@ -176,11 +177,15 @@ pub async fn publish(
                     .await?;
             }
             refresh_package(conn, &pkg, &version, &manifest, readme.as_deref()).await?;
-            Ok(true)
+            Ok((true, pkg.id))
         })
         .await;
     match created {
-        Ok(created) => Ok(Outcome { created, body }),
+        Ok((created, package_id)) => Ok(Outcome {
+            created,
+            package_id,
+            body,
+        }),
         Err(e) => {
             // Leave nothing half-written: drop a blob this attempt added that no version uses.
             if stored {
@@ -250,6 +255,7 @@ async fn already_published(
     }
     Ok(Some(Outcome {
         created: false,
+        package_id: pkg.id,
         body: Published {
             ok: true,
             package: name.name.clone(),
