@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod downloads;
@@ -42,11 +43,14 @@ pub fn connect(config: Config) -> anyhow::Result<AppState> {
     let reads = Arc::new(auth::throttle::ReadLimiter::new(
         config.read_rate_per_second,
     ));
+    let metrics = Arc::new(metrics::Metrics::new());
+    let caches = Arc::new(cache::Caches::new(&metrics.cache_lookups));
     Ok(AppState {
         pool,
         storage,
         reads,
-        metrics: Default::default(),
+        metrics,
+        caches,
         config: Arc::new(config),
         downloads: Default::default(),
     })
@@ -65,8 +69,10 @@ pub fn server(
     let static_dir = state.config.static_dir.clone();
     let prom = state.metrics.http();
     let in_flight = state.metrics.in_flight.clone();
+    let caches = state.caches.clone();
     let server = HttpServer::new(move || {
         let in_flight = in_flight.clone();
+        let caches = caches.clone();
         let sessions =
             SessionMiddleware::builder(PgSessionStore::new(data.pool.clone()), key.clone())
                 .cookie_name("session".into())
@@ -133,6 +139,7 @@ pub fn server(
             .wrap(prom.clone())
             .wrap_fn(move |mut req, srv| {
                 let gauge = in_flight.clone();
+                let caches = caches.clone();
                 gauge.inc();
                 // One id per request, in the log line and the response, so a report
                 // can be matched to the logs (a proxy's own id is kept).
@@ -151,9 +158,23 @@ pub fn server(
                     actix_web::http::header::HeaderName::from_static("x-request-id"),
                     value.clone(),
                 );
+                // A write on this instance may change what the caches hold; they
+                // are emptied once it is done, so its client reads its own write.
+                let writes = !matches!(
+                    *req.method(),
+                    actix_web::http::Method::GET
+                        | actix_web::http::Method::HEAD
+                        | actix_web::http::Method::OPTIONS
+                );
+                let caches = writes.then(|| caches.clone());
                 let fut = srv.call(req);
                 async move {
                     let mut res = fut.await;
+                    // A refused write changed nothing (its transaction rolled back).
+                    let done = matches!(&res, Ok(r) if r.status().as_u16() < 400);
+                    if let (Some(c), true) = (caches, done) {
+                        c.clear();
+                    }
                     gauge.dec();
                     if let Ok(r) = &mut res {
                         r.headers_mut().insert(
@@ -170,6 +191,11 @@ pub fn server(
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
+    actix_web::rt::spawn(cache::listen(
+        state.caches.clone(),
+        state.config.database_url.clone(),
+        state.metrics.cache_listening.clone(),
+    ));
     let flush_every = Duration::from_secs(state.config.download_flush_secs.max(1));
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(flush_every);
@@ -180,6 +206,10 @@ pub fn server(
             tick.tick().await;
             match state.downloads.flush(&state.pool).await {
                 Ok(rows) => {
+                    // New totals: this instance's answers change now, others' on NOTIFY.
+                    if rows > 0 {
+                        state.caches.clear();
+                    }
                     m.download_flushes.inc();
                     m.download_rows.inc_by(rows as u64);
                     flushed_at = std::time::Instant::now();

@@ -1,6 +1,6 @@
 //! Prometheus metrics at `/metrics`: requests by route pattern and status with
 //! a latency histogram (actix-web-prom), plus in-flight requests, pool
-//! occupancy, download flushes and publish outcomes.
+//! occupancy, download flushes, publish outcomes and cache hits.
 
 use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
@@ -15,6 +15,10 @@ pub struct Metrics {
     /// Seconds since the last successful flush of download counts.
     pub download_flush_lag: Gauge,
     pub publishes: IntCounterVec,
+    /// Cache lookups by shelf and result (hit, miss).
+    pub cache_lookups: IntCounterVec,
+    /// 1 while the package-change listener is connected (caching is on).
+    pub cache_listening: IntGauge,
 }
 
 impl Metrics {
@@ -50,7 +54,23 @@ impl Metrics {
         registry
             .register(Box::new(publishes.clone()))
             .expect("unique metric");
+        let cache_lookups = IntCounterVec::new(
+            Opts::new(
+                "sema_pkg_cache_lookups_total",
+                "package cache lookups by shelf and result",
+            ),
+            &["shelf", "result"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(cache_lookups.clone()))
+            .expect("unique metric");
         Metrics {
+            cache_lookups,
+            cache_listening: gauge(
+                "cache_listening",
+                "1 while the package-change listener is connected and caching is on",
+            ),
             in_flight: gauge("http_requests_in_flight", "requests being served"),
             pool_size: gauge("db_pool_size", "database connections open"),
             pool_available: gauge("db_pool_available", "idle database connections"),

@@ -1,5 +1,6 @@
 //! What every handler shares. Nothing here is state another instance needs:
-//! sessions, tokens, counters and limits live in Postgres.
+//! sessions, tokens, counters and limits live in Postgres; the caches are
+//! told of every change through it.
 
 use std::sync::Arc;
 
@@ -16,4 +17,6 @@ pub struct AppState {
     /// Per-instance read limits (writes are limited in Postgres, shared).
     pub reads: Arc<ReadLimiter>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Rendered package answers, invalidated through Postgres NOTIFY.
+    pub caches: Arc<crate::cache::Caches>,
 }

@@ -9,8 +9,12 @@ pub mod search;
 pub mod tokens;
 pub mod versions;
 
-use actix_web::{web, HttpResponse};
+use actix_web::{
+    http::header::{self, EntityTag, IfNoneMatch},
+    web, HttpMessage, HttpRequest, HttpResponse,
+};
 
+use crate::cache::Rendered;
 use crate::error::{AppError, AppResult};
 
 /// Unknown API paths answer JSON, like everything else under `/api`.
@@ -25,4 +29,23 @@ pub fn json_config() -> web::JsonConfig {
             let status = actix_web::ResponseError::status_code(&e);
             crate::error::extractor_error(format!("invalid JSON body: {e}"), status)
         })
+}
+
+/// A rendered JSON answer with its ETag; `304` when the client has it.
+pub fn rendered_json(req: &HttpRequest, r: &Rendered) -> HttpResponse {
+    let etag = EntityTag::new_strong(r.etag.clone());
+    let fresh = match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.strong_eq(&etag)),
+        None => false,
+    };
+    if fresh {
+        return HttpResponse::NotModified()
+            .insert_header(header::ETag(etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(header::ETag(etag))
+        .body(r.body.clone())
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Entry};
 use crate::auth::Authed;
+use crate::cache::Rendered;
 use crate::error::{AppError, AppResult};
 use crate::registry::{
     names::{PackageName, Version},
@@ -20,9 +21,29 @@ use crate::registry::{
 };
 use crate::state::AppState;
 
-pub async fn show(state: web::Data<AppState>, name: web::Path<String>) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok().json(packages::detail(&mut conn, &name).await?))
+/// The install path's hottest read: from memory when cached (see `cache`).
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let shelf = &state.caches.metadata;
+    let answer = match shelf.get(&name) {
+        Some(hit) => hit,
+        None => {
+            let ticket = shelf.ticket();
+            let mut conn = state.pool.get().await?;
+            let detail = packages::detail(&mut conn, &name).await?;
+            let body = serde_json::to_vec(&detail).map_err(AppError::internal)?;
+            shelf.put(
+                name.into_inner(),
+                ticket,
+                detail.package_id,
+                Rendered::new(body),
+            )
+        }
+    };
+    Ok(super::rendered_json(&req, &answer))
 }
 
 pub async fn versions(

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::audit::{self, Entry};
 use crate::auth::Authed;
+use crate::cache::VersionFile;
 use crate::error::{AppError, AppResult};
 use crate::registry::packages;
 use crate::state::AppState;
@@ -43,10 +44,24 @@ pub async fn download(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (name, version) = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    let pkg = packages::find(&mut conn, &name).await?;
-    let v = packages::find_version(&mut conn, &pkg, &version).await?;
-    drop(conn);
+    let shelf = &state.caches.files;
+    let key = format!("{name}/{version}");
+    let v = match shelf.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let ticket = shelf.ticket();
+            let mut conn = state.pool.get().await?;
+            let pkg = packages::find(&mut conn, &name).await?;
+            let v = packages::find_version(&mut conn, &pkg, &version).await?;
+            let file = VersionFile {
+                version_id: v.id,
+                file_name: format!("{}-{}.tar.gz", pkg.name.replace('/', "-"), v.version),
+                checksum: v.checksum,
+                size_bytes: v.size_bytes,
+            };
+            shelf.put(key, ticket, pkg.id, file)
+        }
+    };
     let etag = EntityTag::new_strong(v.checksum.clone());
     let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
     let fresh = match req.get_header::<IfNoneMatch>() {
@@ -66,11 +81,7 @@ pub async fn download(
         .insert_header(cache)
         .insert_header(ContentDisposition {
             disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(format!(
-                "{}-{}.tar.gz",
-                pkg.name.replace('/', "-"),
-                v.version
-            ))],
+            parameters: vec![DispositionParam::Filename(v.file_name.clone())],
         })
         .no_chunking(v.size_bytes as u64);
     if req.method() == actix_web::http::Method::HEAD {
@@ -84,14 +95,14 @@ pub async fn download(
             .storage
             .presigned_url(&v.checksum, std::time::Duration::from_secs(300))
             .await?;
-        state.downloads.record(v.id);
+        state.downloads.record(v.version_id);
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, url))
             .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
             .finish());
     }
     let stream = state.storage.stream(&v.checksum).await?;
-    state.downloads.record(v.id);
+    state.downloads.record(v.version_id);
     Ok(res.streaming(stream))
 }
 

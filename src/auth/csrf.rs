@@ -23,6 +23,11 @@ pub fn token(session: &Session) -> String {
     t
 }
 
+/// The session's token if it has one; creates nothing (and so no session).
+pub fn existing(session: &Session) -> Option<String> {
+    session.get::<String>(KEY).ok().flatten()
+}
+
 /// Checks a form's token (or the `X-CSRF-Token` header).
 pub fn verify(req: &HttpRequest, session: &Session, form_token: Option<&str>) -> AppResult<()> {
     let sent = form_token.or_else(|| {

@@ -105,6 +105,53 @@ pub async fn client(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     }
 }
 
+/// A connection that LISTENs on `channel`. Notification payloads arrive on
+/// the receiver, which closes when the connection ends.
+pub async fn listen(
+    url: &str,
+    channel: &str,
+) -> anyhow::Result<(
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+)> {
+    let (url, mode) = mode(url)?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = match mode {
+        Mode::Plain => {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(forward(conn, tx));
+            client
+        }
+        m => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(&m)?);
+            let (client, conn) = tokio_postgres::connect(&url, tls).await?;
+            tokio::spawn(forward(conn, tx));
+            client
+        }
+    };
+    client.batch_execute(&format!("LISTEN {channel}")).await?;
+    Ok((client, rx))
+}
+
+/// Drives a connection, passing its notifications on.
+async fn forward<S, T>(
+    mut conn: tokio_postgres::Connection<S, T>,
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+    while let Some(Ok(message)) = messages.next().await {
+        if let tokio_postgres::AsyncMessage::Notification(n) = message {
+            if tx.send(n.payload().to_owned()).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 /// A diesel-async connection, for the pool and the migration harness.
 pub async fn connect(url: &str) -> ConnectionResult<AsyncPgConnection> {
     let (plain, mode) =

@@ -207,6 +207,8 @@ pub struct PackageSummary {
 /// The contract's shape: `package{…}`, `owners` as strings, top-level `versions`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageDetail {
+    #[serde(skip)]
+    pub package_id: i64,
     pub package: PackageSummary,
     pub owners: Vec<String>,
     pub versions: Vec<VersionInfo>,
@@ -221,6 +223,7 @@ pub async fn detail(conn: &mut AsyncPgConnection, name: &str) -> AppResult<Packa
         .map(|u| u.username)
         .collect();
     Ok(PackageDetail {
+        package_id: pkg.id,
         package: PackageSummary {
             latest_version: latest(&versions).map(|v| v.version.clone()),
             downloads: versions.iter().map(|v| v.downloads).sum(),

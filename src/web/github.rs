@@ -134,7 +134,7 @@ pub async fn choose_page(session: Session) -> AppResult<HttpResponse> {
         return Ok(redirect("/login"));
     };
     let page = ChoosePage {
-        layout: Layout::new(&session, None),
+        layout: Layout::with_form(&session, None),
         username: String::new(),
         login: gh.login,
         error: None,
@@ -168,7 +168,7 @@ pub async fn choose(
         Err(e @ (AppError::BadRequest(_) | AppError::Conflict(_))) => {
             let status = actix_web::ResponseError::status_code(&e);
             let page = ChoosePage {
-                layout: Layout::new(&session, None),
+                layout: Layout::with_form(&session, None),
                 login: gh.login,
                 username: form.username.clone(),
                 error: Some(e.to_string()),

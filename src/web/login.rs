@@ -46,7 +46,7 @@ fn render(
     html_status(
         status,
         &Page {
-            layout: Layout::new(session, None),
+            layout: Layout::with_form(session, None),
             github: state.config.github.is_some(),
             error,
             register_error,

@@ -41,7 +41,20 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A visitor who is not signed in gets no token unless they have one, so
+    /// browsing creates no session (and anonymous pages can be cached).
     pub fn new(session: &Session, user: Option<&User>) -> Layout {
+        Layout {
+            user: user.map(|u| u.username.clone()),
+            csrf: match user {
+                Some(_) => csrf::token(session),
+                None => csrf::existing(session).unwrap_or_default(),
+            },
+        }
+    }
+
+    /// For pages whose forms visitors submit before signing in.
+    pub fn with_form(session: &Session, user: Option<&User>) -> Layout {
         Layout {
             user: user.map(|u| u.username.clone()),
             csrf: csrf::token(session),
@@ -213,7 +226,10 @@ pub fn render_error<B: actix_web::body::MessageBody + 'static>(
             .is_some();
         let layout = Layout {
             user: signed_in.then(|| "Account".to_string()),
-            csrf: csrf::token(&session),
+            csrf: match signed_in {
+                true => csrf::token(&session),
+                false => csrf::existing(&session).unwrap_or_default(),
+            },
         };
         let mut meta = Meta::new(title, message.clone());
         meta.header_search = true;

@@ -14,6 +14,7 @@ use super::view;
 use super::{html, is_htmx, page_or_fragment, Layout, Meta};
 use crate::audit::{self, Entry, Origin};
 use crate::auth::{csrf, MaybeUser};
+use crate::cache::Rendered;
 use crate::db::models::{Package, User};
 use crate::error::{AppError, AppResult};
 use crate::registry::packages::{self, PackageDetail, VersionInfo};
@@ -205,7 +206,41 @@ pub async fn show(
     user: MaybeUser,
     path: web::Path<PackagePath>,
 ) -> AppResult<HttpResponse> {
-    let path = path.into_inner();
+    // Visitors without a session all see the same page (no name, no token).
+    let key = (user.0.is_none() && csrf::existing(&session).is_none())
+        .then(|| format!("{} {}", req.path(), is_htmx(&req)));
+    let shelf = &state.caches.pages;
+    if let Some(hit) = key.as_deref().and_then(|k| shelf.get(k)) {
+        return Ok(cached_page(&hit));
+    }
+    let ticket = shelf.ticket();
+    let (package_id, res) = render(&req, &state, &session, &user, path.into_inner()).await?;
+    let Some(key) = key else { return Ok(res) };
+    let body = actix_web::body::to_bytes(res.into_body())
+        .await
+        .map_err(AppError::internal)?;
+    Ok(cached_page(&shelf.put(
+        key,
+        ticket,
+        package_id,
+        Rendered::new(body),
+    )))
+}
+
+fn cached_page(r: &Rendered) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(r.body.clone())
+}
+
+/// The page (or its tabs, for htmx) and the package's id.
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &MaybeUser,
+    path: PackagePath,
+) -> AppResult<(i64, HttpResponse)> {
     let tab = match path.tab.as_deref() {
         None => Tab::Readme,
         Some(t) => Tab::parse(t).ok_or_else(|| AppError::not_found("no such tab"))?,
@@ -243,7 +278,7 @@ pub async fn show(
         None => format!("/packages/{}", pkg.name),
     };
     let panel = panel(&mut conn, &pkg, &detail, &shown, tab).await?;
-    let layout = Layout::new(&session, user.0.as_ref());
+    let layout = Layout::new(session, user.0.as_ref());
     let tabs = Tabs {
         name: pkg.name.clone(),
         owner,
@@ -320,7 +355,7 @@ pub async fn show(
         name: pkg.name.clone(),
         tabs: &tabs,
     };
-    page_or_fragment(&req, &layout, &meta, &page, &tabs)
+    Ok((pkg.id, page_or_fragment(req, &layout, &meta, &page, &tabs)?))
 }
 
 async fn panel(

@@ -172,14 +172,23 @@ impl TestApp {
         });
         let (port, handle) = rx.recv().unwrap();
         let pool = sema_pkg::db::pool(&database_url, 4).unwrap();
-        TestApp {
+        let app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
             database_url,
             blob_dir,
             pool,
             config,
             handle,
+        };
+        // Caching starts once the change listener is connected; tests that
+        // count cache hits need it from the first request.
+        for _ in 0..100 {
+            if app.metric("sema_pkg_cache_listening", &[]).await == 1.0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        app
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -254,6 +263,37 @@ impl TestApp {
             .await
             .unwrap();
         n.n
+    }
+
+    /// A counter or gauge from `/metrics`: the sample whose labels include all of `labels`.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        let text = reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+            .next()
+            .unwrap_or(0.0)
+    }
+
+    /// The first column of the first row, as text.
+    pub async fn sql_text(&self, sql: &str) -> String {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let mut conn = self.pool.get().await.unwrap();
+        let t: T = diesel::sql_query(format!("SELECT ({sql})::text AS t"))
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+        t.t
     }
 
     /// Polls a count until it reaches `want` (the download flusher runs every

@@ -322,3 +322,50 @@ async fn user_supplied_text_never_runs_script() {
         "{page}"
     );
 }
+
+/// Browsing creates no session (so crawlers write nothing), every visitor
+/// without one gets the same cached page, and an owner's change shows at once.
+#[tokio::test]
+async fn visitors_share_a_cached_page_that_follows_changes() {
+    let app = TestApp::spawn().await;
+    let (alice, csrf) = setup(&app).await;
+    let sessions = app.sql_count("SELECT count(*) FROM sessions").await;
+    let visitor = app.client();
+    let url = app.url("/packages/json");
+    let mut pages = Vec::new();
+    for htmx in [false, false, true, true] {
+        let mut r = visitor.get(&url);
+        if htmx {
+            r = r.header("HX-Request", "true");
+        }
+        let res = r.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get("set-cookie").is_none());
+        pages.push(res.text().await.unwrap());
+    }
+    let hits = ["shelf=\"pages\"", "result=\"hit\""];
+    assert_eq!(app.metric("sema_pkg_cache_lookups_total", &hits).await, 2.0);
+    assert_eq!(pages[0], pages[1]);
+    assert_eq!(pages[2], pages[3]);
+    assert!(pages[0].contains("<html") && !pages[2].contains("<html"));
+    assert!(
+        pages[0].contains("X-CSRF-Token\": \"\""),
+        "no token for visitors"
+    );
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM sessions").await,
+        sessions
+    );
+
+    // alice yanks 1.1.0 through the web: visitors see 1.0.0 as the latest.
+    let res = alice
+        .post(app.url("/packages/json/1.1.0/yank"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let (_, after) = get(&visitor, url.clone(), false).await;
+    assert!(pages[0].contains("json 1.1.0"));
+    assert!(after.contains("json 1.0.0") && !after.contains("json 1.1.0:"));
+}

@@ -140,3 +140,53 @@ async fn unknown_downloads_are_404_json() {
     )
     .await;
 }
+
+/// Where a tarball is, is remembered per instance; removing the package
+/// elsewhere (the admin CLI's tombstone, here plain SQL) reaches the cache
+/// through NOTIFY, and the download stops.
+#[tokio::test]
+async fn a_removed_package_stops_downloading_on_every_instance() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    body(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "0.1.0",
+            tarball::package("demo", "0.1.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let url = app.url("/api/v1/packages/demo/0.1.0/download");
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 200);
+    let hit = ["shelf=\"files\"", "result=\"hit\""];
+    let before = app.metric("sema_pkg_cache_lookups_total", &hit).await;
+    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 200);
+    let after = app.metric("sema_pkg_cache_lookups_total", &hit).await;
+    assert_eq!(
+        after,
+        before + 1.0,
+        "the second download is looked up in memory"
+    );
+    app.sql("UPDATE packages SET removed_at = now() WHERE name = 'demo'")
+        .await;
+    let mut status = 200;
+    for _ in 0..50 {
+        status = app
+            .client()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 404);
+}

@@ -187,3 +187,76 @@ async fn readme_is_rendered_and_sanitised() {
     );
     assert_eq!(v["version"], "0.1.0");
 }
+
+/// Metadata is answered from memory with an ETag; a write through this
+/// instance shows at once, and a change made elsewhere (another instance, the
+/// admin CLI: here plain SQL) arrives through NOTIFY.
+#[tokio::test]
+async fn cached_metadata_revalidates_and_follows_every_change() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    body(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "1.0.0",
+            tarball::package("demo", "1.0.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let get = |etag: Option<String>| {
+        let mut r = app.client().get(app.url("/api/v1/packages/demo"));
+        if let Some(e) = etag {
+            r = r.header("If-None-Match", e);
+        }
+        r.send()
+    };
+    let first = get(None).await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"'), "{etag}");
+    let v = body(first, 200).await;
+    assert_eq!(v["versions"].as_array().unwrap().len(), 1);
+    let hit = ["shelf=\"metadata\"", "result=\"hit\""];
+    let before = app.metric("sema_pkg_cache_lookups_total", &hit).await;
+    let again = get(Some(etag.clone())).await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.text().await.unwrap().is_empty());
+    let after = app.metric("sema_pkg_cache_lookups_total", &hit).await;
+    assert_eq!(after, before + 1.0, "answered from memory");
+
+    // A publish on this instance: the next read has it, with a new ETag.
+    body(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "1.1.0",
+            tarball::package("demo", "1.1.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let res = get(Some(etag.clone())).await.unwrap();
+    assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
+    let v = body(res, 200).await;
+    assert_eq!(v["package"]["latest_version"], "1.1.0");
+
+    // A change this instance did not make: the trigger's notification drops
+    // the cached answer (without it, the old one would be served for a minute).
+    app.sql("UPDATE versions SET yanked = true WHERE version = '1.1.0'")
+        .await;
+    let mut latest = String::new();
+    for _ in 0..50 {
+        let v = body(get(None).await.unwrap(), 200).await;
+        latest = v["package"]["latest_version"].as_str().unwrap().to_string();
+        if latest == "1.0.0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(latest, "1.0.0");
+}

@@ -1,0 +1,14 @@
+DROP TRIGGER dependencies_changed_insert ON dependencies;
+DROP TRIGGER package_downloads_changed_update ON package_downloads;
+DROP TRIGGER package_owners_changed_delete ON package_owners;
+DROP TRIGGER package_owners_changed_insert ON package_owners;
+DROP TRIGGER versions_changed_delete ON versions;
+DROP TRIGGER versions_changed_update ON versions;
+DROP TRIGGER versions_changed_insert ON versions;
+DROP TRIGGER packages_changed_delete ON packages;
+DROP TRIGGER packages_changed_update ON packages;
+DROP TRIGGER packages_changed_insert ON packages;
+DROP FUNCTION dependencies_changed();
+DROP FUNCTION package_children_changed();
+DROP FUNCTION package_rows_changed();
+DROP FUNCTION notify_packages_changed(BIGINT[]);

@@ -1,0 +1,221 @@
+//! Per-instance memory of the install path's hottest answers (a package's
+//! metadata JSON, its anonymous page, a version's tarball address), so a hit
+//! costs no query.
+//!
+//! Correct across instances through Postgres: triggers NOTIFY `package_changed`
+//! with a package id whenever anything these answers show changes (migration
+//! 000006), and every instance LISTENs and drops that package's entries. A
+//! write on this instance empties the caches itself, so a client reads its own
+//! writes without waiting for the notification. While the listener is not
+//! connected nothing is served from memory, since a change could be missed.
+//! Entries also expire after a minute: pages show relative times.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use prometheus::{IntCounter, IntCounterVec, IntGauge};
+
+pub const CHANNEL: &str = "package_changed";
+const TTL: Duration = Duration::from_secs(60);
+/// Entries per shelf; a full shelf drops what has expired, else everything.
+const CAPACITY: usize = 10_000;
+
+/// A rendered answer: its bytes and a strong validator for `If-None-Match`.
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+impl Rendered {
+    pub fn new(body: impl Into<Bytes>) -> Rendered {
+        use sha2::Digest;
+        let body = body.into();
+        let etag = hex::encode(&sha2::Sha256::digest(&body)[..16]);
+        Rendered { body, etag }
+    }
+}
+
+/// Where a version's tarball is, for downloads.
+pub struct VersionFile {
+    pub version_id: i64,
+    pub checksum: String,
+    pub size_bytes: i64,
+    pub file_name: String,
+}
+
+struct Entry<V> {
+    package_id: i64,
+    at: Instant,
+    value: Arc<V>,
+}
+
+struct Inner<V> {
+    /// Bumped by every invalidation: a value computed before one is not stored.
+    epoch: u64,
+    map: HashMap<String, Entry<V>>,
+}
+
+/// One kind of answer, keyed by what the request named.
+pub struct Shelf<V> {
+    enabled: Arc<AtomicBool>,
+    inner: Mutex<Inner<V>>,
+    hits: IntCounter,
+    misses: IntCounter,
+}
+
+/// Taken before computing a value; `Shelf::put` stores the value only if no
+/// invalidation happened in between.
+#[derive(Clone, Copy)]
+pub struct Ticket(u64);
+
+impl<V> Shelf<V> {
+    fn new(enabled: Arc<AtomicBool>, lookups: &IntCounterVec, name: &str) -> Shelf<V> {
+        Shelf {
+            enabled,
+            hits: lookups.with_label_values(&[name, "hit"]),
+            misses: lookups.with_label_values(&[name, "miss"]),
+            inner: Mutex::new(Inner {
+                epoch: 0,
+                map: HashMap::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        if !self.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        let found = {
+            let inner = self.lock();
+            inner
+                .map
+                .get(key)
+                .filter(|e| e.at.elapsed() < TTL)
+                .map(|e| e.value.clone())
+        };
+        match found {
+            Some(_) => self.hits.inc(),
+            None => self.misses.inc(),
+        }
+        found
+    }
+
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.lock().epoch)
+    }
+
+    /// Stores `value` unless the caches were invalidated since `ticket`;
+    /// returns it either way.
+    pub fn put(&self, key: String, ticket: Ticket, package_id: i64, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        let mut inner = self.lock();
+        if inner.epoch == ticket.0 && self.enabled.load(Ordering::Acquire) {
+            if inner.map.len() >= CAPACITY {
+                inner.map.retain(|_, e| e.at.elapsed() < TTL);
+                if inner.map.len() >= CAPACITY {
+                    inner.map.clear();
+                }
+            }
+            inner.map.insert(
+                key,
+                Entry {
+                    package_id,
+                    at: Instant::now(),
+                    value: value.clone(),
+                },
+            );
+        }
+        value
+    }
+
+    fn drop_package(&self, id: i64) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.map.retain(|_, e| e.package_id != id);
+    }
+
+    fn clear(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.map.clear();
+    }
+}
+
+/// The instance's caches, shared by every worker.
+pub struct Caches {
+    enabled: Arc<AtomicBool>,
+    /// `GET /api/v1/packages/{name}`, keyed by the name as requested.
+    pub metadata: Shelf<Rendered>,
+    /// Package pages for visitors without a session, keyed by path and htmx.
+    pub pages: Shelf<Rendered>,
+    /// `{name}/{version}` → its tarball, for downloads.
+    pub files: Shelf<VersionFile>,
+}
+
+impl Caches {
+    /// Off until the listener connects; `lookups` counts hits and misses.
+    pub fn new(lookups: &IntCounterVec) -> Caches {
+        let enabled = Arc::new(AtomicBool::new(false));
+        Caches {
+            metadata: Shelf::new(enabled.clone(), lookups, "metadata"),
+            pages: Shelf::new(enabled.clone(), lookups, "pages"),
+            files: Shelf::new(enabled.clone(), lookups, "files"),
+            enabled,
+        }
+    }
+
+    /// Drops every entry (a write on this instance, a bulk change, a reconnect).
+    pub fn clear(&self) {
+        self.metadata.clear();
+        self.pages.clear();
+        self.files.clear();
+    }
+
+    /// Applies one `package_changed` payload: a package id, or `*`.
+    pub fn apply(&self, payload: &str) {
+        match payload.parse::<i64>() {
+            Ok(id) => {
+                self.metadata.drop_package(id);
+                self.pages.drop_package(id);
+                self.files.drop_package(id);
+            }
+            Err(_) => self.clear(),
+        }
+    }
+
+    fn set_enabled(&self, on: bool) {
+        // Emptied both ways: what was cached while deaf may be stale.
+        self.clear();
+        self.enabled.store(on, Ordering::Release);
+        self.clear();
+    }
+}
+
+/// Keeps a LISTEN connection open for as long as the process runs, applying
+/// notifications; caching is on only while it is connected.
+pub async fn listen(caches: Arc<Caches>, database_url: String, listening: IntGauge) {
+    loop {
+        match crate::db::tls::listen(&database_url, CHANNEL).await {
+            Ok((client, mut changes)) => {
+                caches.set_enabled(true);
+                listening.set(1);
+                while let Some(payload) = changes.recv().await {
+                    caches.apply(&payload);
+                }
+                listening.set(0);
+                caches.set_enabled(false);
+                drop(client);
+                tracing::warn!("lost the package-change listener; caching paused");
+            }
+            Err(e) => tracing::warn!(error = %e, "connecting the package-change listener"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
