@@ -1,6 +1,6 @@
 //! Per-instance memory of the install path's hottest answers (a package's
-//! metadata JSON, its anonymous page, a version's tarball address), so a hit
-//! costs no query.
+//! metadata JSON, its anonymous page, a version's tarball address, small
+//! tarballs themselves), so a hit costs no query and no blob-store read.
 //!
 //! Correct across instances through Postgres: triggers NOTIFY `package_changed`
 //! with a package id whenever anything these answers show changes (migration
@@ -157,13 +157,60 @@ pub struct Caches {
     pub pages: Shelf<Rendered>,
     /// `{name}/{version}` → its tarball, for downloads.
     pub files: Shelf<VersionFile>,
+    /// Tarball bytes by checksum. Content-addressed blobs never change, so
+    /// this needs no invalidation; it is bounded by bytes.
+    pub tarballs: Tarballs,
+}
+
+/// Small tarballs in memory, evicted by size and frequency (moka's TinyLFU).
+pub struct Tarballs {
+    cache: Option<moka::sync::Cache<String, Bytes>>,
+    hits: IntCounter,
+    misses: IntCounter,
+}
+
+impl Tarballs {
+    /// Larger tarballs are streamed from the store.
+    pub const MAX_ONE: i64 = 1024 * 1024;
+
+    pub fn get(&self, checksum: &str) -> Option<Bytes> {
+        let found = self.cache.as_ref()?.get(checksum);
+        match found {
+            Some(_) => self.hits.inc(),
+            None => self.misses.inc(),
+        }
+        found
+    }
+
+    /// Whether a tarball of this size should be kept.
+    pub fn wants(&self, size: i64) -> bool {
+        self.cache.is_some() && size <= Self::MAX_ONE
+    }
+
+    pub fn put(&self, checksum: &str, bytes: Bytes) {
+        if let Some(c) = &self.cache {
+            c.insert(checksum.to_owned(), bytes);
+        }
+    }
 }
 
 impl Caches {
-    /// Off until the listener connects; `lookups` counts hits and misses.
-    pub fn new(lookups: &IntCounterVec) -> Caches {
+    /// Off until the listener connects (tarballs: from the start); `lookups`
+    /// counts hits and misses.
+    pub fn new(lookups: &IntCounterVec, tarball_bytes: u64) -> Caches {
         let enabled = Arc::new(AtomicBool::new(false));
+        let tarballs = Tarballs {
+            cache: (tarball_bytes > 0).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(tarball_bytes)
+                    .weigher(|_: &String, b: &Bytes| u32::try_from(b.len()).unwrap_or(u32::MAX))
+                    .build()
+            }),
+            hits: lookups.with_label_values(&["tarballs", "hit"]),
+            misses: lookups.with_label_values(&["tarballs", "miss"]),
+        };
         Caches {
+            tarballs,
             metadata: Shelf::new(enabled.clone(), lookups, "metadata"),
             pages: Shelf::new(enabled.clone(), lookups, "pages"),
             files: Shelf::new(enabled.clone(), lookups, "files"),

@@ -27,6 +27,11 @@ pub struct Config {
     /// Answer downloads with a redirect to a short-lived presigned S3 URL
     /// (`BLOB_DOWNLOAD_REDIRECT=presigned`); counting still happens first.
     pub download_redirect: bool,
+    /// Per-instance package caches (they need LISTEN, which a transaction-pooling
+    /// PgBouncer does not carry).
+    pub package_cache: bool,
+    /// Memory for hot tarballs (content-addressed, so never stale); 0 turns it off.
+    pub blob_cache_bytes: u64,
     /// API reads (metadata, downloads) per client address per second, per instance.
     pub read_rate_per_second: u32,
     /// Authenticated writes (publish, yank, owners, tokens) per user per minute, shared by all instances.
@@ -223,6 +228,16 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let package_cache = match var("PACKAGE_CACHE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "PACKAGE_CACHE",
+                    message: format!("must be on or off, not {other:?}"),
+                })
+            }
+        };
         let download_redirect = match var("BLOB_DOWNLOAD_REDIRECT").as_deref() {
             None | Some("off") => false,
             Some("presigned") if matches!(blob, BlobConfig::S3 { .. }) => true,
@@ -256,6 +271,8 @@ impl Config {
             trusted_proxies,
             download_flush_secs: parse("DOWNLOAD_FLUSH_SECS", 5u64)?,
             download_redirect,
+            package_cache,
+            blob_cache_bytes: parse("BLOB_CACHE_MB", 64u64)? * 1024 * 1024,
             github: github()?,
             read_rate_per_second: positive("RATE_LIMIT_READS_PER_SECOND", 100)?,
             write_rate_per_minute: positive("RATE_LIMIT_WRITES_PER_MINUTE", 60)?,

@@ -44,7 +44,10 @@ pub fn connect(config: Config) -> anyhow::Result<AppState> {
         config.read_rate_per_second,
     ));
     let metrics = Arc::new(metrics::Metrics::new());
-    let caches = Arc::new(cache::Caches::new(&metrics.cache_lookups));
+    let caches = Arc::new(cache::Caches::new(
+        &metrics.cache_lookups,
+        config.blob_cache_bytes,
+    ));
     Ok(AppState {
         pool,
         storage,
@@ -191,11 +194,13 @@ pub fn server(
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
-    actix_web::rt::spawn(cache::listen(
-        state.caches.clone(),
-        state.config.database_url.clone(),
-        state.metrics.cache_listening.clone(),
-    ));
+    if state.config.package_cache {
+        actix_web::rt::spawn(cache::listen(
+            state.caches.clone(),
+            state.config.database_url.clone(),
+            state.metrics.cache_listening.clone(),
+        ));
+    }
     let flush_every = Duration::from_secs(state.config.download_flush_secs.max(1));
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(flush_every);

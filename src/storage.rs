@@ -99,6 +99,11 @@ impl Storage {
         self.op.delete(&blob_path(checksum)).await
     }
 
+    /// The whole blob, for small ones kept in memory.
+    pub async fn read(&self, checksum: &str) -> opendal::Result<bytes::Bytes> {
+        Ok(self.op.read(&blob_path(checksum)).await?.to_bytes())
+    }
+
     /// A stream of the blob's bytes, for a streaming HTTP response.
     pub async fn stream(
         &self,

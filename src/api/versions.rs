@@ -101,6 +101,17 @@ pub async fn download(
             .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
             .finish());
     }
+    let tarballs = &state.caches.tarballs;
+    if let Some(bytes) = tarballs.get(&v.checksum) {
+        state.downloads.record(v.version_id);
+        return Ok(res.body(bytes));
+    }
+    if tarballs.wants(v.size_bytes) {
+        let bytes = state.storage.read(&v.checksum).await?;
+        tarballs.put(&v.checksum, bytes.clone());
+        state.downloads.record(v.version_id);
+        return Ok(res.body(bytes));
+    }
     let stream = state.storage.stream(&v.checksum).await?;
     state.downloads.record(v.version_id);
     Ok(res.streaming(stream))

@@ -141,6 +141,8 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         download_flush_secs: 1,
         github: None,
         download_redirect: false,
+        package_cache: true,
+        blob_cache_bytes: 64 * 1024 * 1024,
         // Effectively off; the rate-limit tests set their own.
         read_rate_per_second: 100_000,
         write_rate_per_minute: 1_000_000,
@@ -182,7 +184,7 @@ impl TestApp {
         };
         // Caching starts once the change listener is connected; tests that
         // count cache hits need it from the first request.
-        for _ in 0..100 {
+        for _ in 0..if app.config.package_cache { 100 } else { 0 } {
             if app.metric("sema_pkg_cache_listening", &[]).await == 1.0 {
                 break;
             }

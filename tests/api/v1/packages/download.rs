@@ -141,9 +141,9 @@ async fn unknown_downloads_are_404_json() {
     .await;
 }
 
-/// Where a tarball is, is remembered per instance; removing the package
-/// elsewhere (the admin CLI's tombstone, here plain SQL) reaches the cache
-/// through NOTIFY, and the download stops.
+/// Where a tarball is, and small tarballs themselves, are kept in memory per
+/// instance; removing the package elsewhere (the admin CLI's tombstone, here
+/// plain SQL) reaches the cache through NOTIFY, and the download stops.
 #[tokio::test]
 async fn a_removed_package_stops_downloading_on_every_instance() {
     let app = TestApp::spawn().await;
@@ -162,15 +162,18 @@ async fn a_removed_package_stops_downloading_on_every_instance() {
     .await;
     let url = app.url("/api/v1/packages/demo/0.1.0/download");
     assert_eq!(app.client().get(&url).send().await.unwrap().status(), 200);
-    let hit = ["shelf=\"files\"", "result=\"hit\""];
-    let before = app.metric("sema_pkg_cache_lookups_total", &hit).await;
-    assert_eq!(app.client().get(&url).send().await.unwrap().status(), 200);
-    let after = app.metric("sema_pkg_cache_lookups_total", &hit).await;
-    assert_eq!(
-        after,
-        before + 1.0,
-        "the second download is looked up in memory"
-    );
+    let metric = "sema_pkg_cache_lookups_total";
+    let files = ["shelf=\"files\"", "result=\"hit\""];
+    let bytes = ["shelf=\"tarballs\"", "result=\"hit\""];
+    let files_before = app.metric(metric, &files).await;
+    let bytes_before = app.metric(metric, &bytes).await;
+    let res = app.client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let got = res.bytes().await.unwrap().to_vec();
+    assert_eq!(got, tarball::package("demo", "0.1.0"));
+    // The second download finds where the tarball is, and its bytes, in memory.
+    assert_eq!(app.metric(metric, &files).await, files_before + 1.0);
+    assert_eq!(app.metric(metric, &bytes).await, bytes_before + 1.0);
     app.sql("UPDATE packages SET removed_at = now() WHERE name = 'demo'")
         .await;
     let mut status = 200;

@@ -260,3 +260,35 @@ async fn cached_metadata_revalidates_and_follows_every_change() {
     }
     assert_eq!(latest, "1.0.0");
 }
+
+/// `PACKAGE_CACHE=off` (for poolers that do not carry LISTEN): every read
+/// goes to Postgres, so a change made elsewhere shows on the very next read.
+#[tokio::test]
+async fn with_the_cache_off_every_read_is_fresh() {
+    let app = TestApp::spawn_with(|c| c.package_cache = false).await;
+    let (_, token) = app.user_with_token("alice").await;
+    body(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "1.0.0",
+            tarball::package("demo", "1.0.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let url = app.url("/api/v1/packages/demo");
+    body(app.client().get(&url).send().await.unwrap(), 200).await;
+    app.sql("UPDATE packages SET description = 'changed elsewhere'")
+        .await;
+    let v = body(app.client().get(&url).send().await.unwrap(), 200).await;
+    assert_eq!(v["package"]["description"], "changed elsewhere");
+    assert_eq!(
+        app.metric("sema_pkg_cache_lookups_total", &["result=\"hit\""])
+            .await,
+        0.0
+    );
+    assert_eq!(app.metric("sema_pkg_cache_listening", &[]).await, 0.0);
+}
