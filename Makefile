@@ -71,11 +71,23 @@ fuzz:
 		if [ $$rc -ne 0 ]; then tail -60 logs/$$t.log; echo "$$t: crashed, see fuzz/artifacts/$$t"; exit $$rc; fi; \
 	done
 
+# Benchmarks never run in `make test`.
+.PHONY: bench bench-smoke bench-tools bench-search
+bench-tools:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v bc >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light bc; }
+
+# The install-path benchmark (P1–P6, each against nginx serving the same bytes)
+# and the search benchmark (P3); writes bench/REPORT.md and bench/report.json.
+bench: build bench-tools
+	bash bench/run.sh
+
+# CI's seconds-long run of every scenario on the debug build `cargo test` made.
+bench-smoke: bench-tools
+	BENCH_SMOKE=1 bash bench/run.sh
+
 # Search benchmark, not part of `make test`: seeds 100k packages (LARGE=1: 1M) into the
 # sema_pkg_bench database, serves the release build and loads fixed queries with wrk;
 # writes bench/search-<size>.md and the Search section of bench/REPORT.md.
-.PHONY: bench-search
-bench-search: build
-	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	@command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; }
+bench-search: build bench-tools
 	LARGE=$(LARGE) bash bench/search.sh

@@ -41,9 +41,18 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Bulk-load this many synthetic packages (COPY) instead of the demo, for
-        /// search benchmarks: realistic names, descriptions, READMEs, downloads.
+        /// benchmarks: realistic names, descriptions, READMEs, dependencies, downloads.
         #[arg(long, value_name = "N")]
         packages: Option<u64>,
+        /// With --packages: owner accounts (default one per 200 packages).
+        #[arg(long, value_name = "U", requires = "packages")]
+        users: Option<u64>,
+        /// With --packages: each package gets 1..=V versions.
+        #[arg(long, value_name = "V", requires = "packages", default_value_t = 4)]
+        versions: u32,
+        /// With --packages: real tarballs for this many of the most downloaded packages.
+        #[arg(long, value_name = "K", requires = "packages")]
+        tarballs: Option<u64>,
     },
 }
 
@@ -130,10 +139,23 @@ fn main() {
                 anyhow::ensure!(healthy, "doctor found problems");
                 Ok(())
             }
-            Command::Seed { force, packages } => {
+            Command::Seed {
+                force,
+                packages,
+                users,
+                versions,
+                tarballs,
+            } => {
                 let state = sema_pkg::prepare(config).await?;
                 match packages {
-                    Some(n) => sema_pkg::seed::bulk::run(&state.config.database_url, n).await,
+                    Some(n) => {
+                        let mut opts = sema_pkg::seed::bulk::Options::new(n);
+                        opts.users = users;
+                        opts.max_versions = versions;
+                        opts.tarballs = tarballs.unwrap_or(opts.tarballs);
+                        let db = &state.config.database_url;
+                        sema_pkg::seed::bulk::run(db, &state.storage, &opts).await
+                    }
                     None => sema_pkg::seed::demo(&state, force).await,
                 }
             }

@@ -1,11 +1,13 @@
-//! `sema-pkg seed --packages N`: a synthetic registry for search benchmarks,
-//! loaded with COPY in one transaction. Names (plain and `ns/name`),
-//! descriptions, keywords, README excerpts, 1–4 versions and a heavy-tailed
+//! `sema-pkg seed --packages N [--users U] [--versions V] [--tarballs K]`: a
+//! synthetic registry for benchmarks, loaded with COPY in one transaction.
+//! Names (plain and `ns/name`), descriptions, keywords, README excerpts,
+//! 1–V versions, registry dependencies on older packages and a heavy-tailed
 //! download history per package, from a fixed random seed so every run with
-//! the same N on an empty database builds the same corpus. Tarballs are not
-//! written: these packages exist for search, not for install.
+//! the same options on an empty database builds the same corpus. The K most
+//! downloaded packages get real tarballs (4 KiB–400 KiB) in the blob store, so
+//! installs and downloads can be measured; the rest exist for search.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -16,6 +18,32 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, NoTls};
+
+use crate::registry::tarball;
+use crate::storage::{blob_path, Storage};
+
+/// What to generate; `Options::new(n)` gives the search benchmark's corpus.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub packages: u64,
+    /// Owner accounts; default one per 200 packages (at least 10).
+    pub users: Option<u64>,
+    /// Each package gets 1..=this many versions.
+    pub max_versions: u32,
+    /// How many of the most downloaded packages get real tarballs.
+    pub tarballs: u64,
+}
+
+impl Options {
+    pub fn new(packages: u64) -> Options {
+        Options {
+            packages,
+            users: None,
+            max_versions: 4,
+            tarballs: packages.min(200),
+        }
+    }
+}
 
 /// Words that name things; most names, keywords and descriptions draw on them.
 pub const TOPICS: &[&str] = &[
@@ -321,6 +349,9 @@ struct Pkg {
     downloads: u64,
 }
 
+/// A registry dependency of one version: (version id, package index, exact version).
+type Dep = (i64, usize, String);
+
 /// COPY text format: backslash, tab, newline and carriage return are escaped.
 fn esc(out: &mut String, s: &str) {
     for c in s.chars() {
@@ -372,7 +403,9 @@ async fn next_ids(client: &Client, sequence: &str, n: i64) -> anyhow::Result<i64
     Ok(row.get(0))
 }
 
-pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
+pub async fn run(database_url: &str, storage: &Storage, opts: &Options) -> anyhow::Result<()> {
+    anyhow::ensure!(opts.max_versions >= 1, "--versions must be at least 1");
+    let n = opts.packages;
     let started = Instant::now();
     let (client, connection) = tokio_postgres::connect(database_url, NoTls).await?;
     let conn_task = tokio::spawn(connection);
@@ -397,7 +430,7 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
         .get(0);
 
     // Owners: one account per 200 packages (at least 10), without passwords.
-    let users = (n / 200).max(10);
+    let users = opts.users.map_or((n / 200).max(10), |u| u.max(1) as i64);
     let first_user = next_ids(&client, "users_id_seq", users).await?;
     let mut user_rows = Vec::with_capacity(users as usize);
     for i in 0..users {
@@ -511,7 +544,7 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
         let u: f64 = rng.random_range(1e-6..1.0);
         let downloads = ((8.0 / u.powf(1.15)) - 8.0) as u64;
         let created = now - Duration::minutes(rng.random_range(60..3 * 365 * 24 * 60));
-        let nv = rng.random_range(1..=4);
+        let nv = rng.random_range(1..=opts.max_versions as usize);
         let mut versions = Vec::with_capacity(nv);
         let (mut major, mut minor) = (rng.random_range(0..2), 0);
         let mut at = created;
@@ -553,6 +586,17 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
         }
     }
     println!("generated {n} packages in {:.1?}", started.elapsed());
+    // Dependencies and tarballs draw on their own generator, so the packages
+    // above (the search benchmark's corpus) do not change with these options.
+    let mut drng = StdRng::seed_from_u64(0xde95_0000 ^ n as u64);
+    let deps = dependencies(&mut drng, &pkgs);
+    let blobs = tarballs(&mut drng, storage, &pkgs, &deps, opts.tarballs as usize).await?;
+    println!(
+        "{} dependencies, {} tarballs at {:.1?}",
+        deps.len(),
+        blobs.len(),
+        started.elapsed()
+    );
 
     client.batch_execute("BEGIN").await?;
     copy(
@@ -621,12 +665,14 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
     for p in &pkgs {
         let last = p.versions.len() - 1;
         for (j, (id, version, at)) in p.versions.iter().enumerate() {
-            let checksum = hex::encode(Sha256::digest(format!("{}@{version}", p.canonical)));
-            let mut r = format!(
-                "{id}\t{}\t{version}\t{version}\t{checksum}\t{}\t",
-                p.id,
-                2048 + (p.id % 40_000)
-            );
+            let (checksum, size) = match blobs.get(id) {
+                Some((checksum, size)) => (checksum.clone(), *size),
+                None => (
+                    hex::encode(Sha256::digest(format!("{}@{version}", p.canonical))),
+                    2048 + (p.id % 40_000),
+                ),
+            };
+            let mut r = format!("{id}\t{}\t{version}\t{version}\t{checksum}\t{size}\t", p.id);
             esc(&mut r, &p.description);
             write!(r, "\t{}\t{{{}}}\t", p.license, p.keywords.join(","))?;
             // Only the latest version carries its README: search reads no other.
@@ -645,7 +691,23 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
         &rows,
     )
     .await?;
-    println!("versions copied at {:.1?}", started.elapsed());
+    let rows: Vec<String> = deps
+        .iter()
+        .map(|(vid, j, req)| {
+            let name = &pkgs[*j].name;
+            format!("{vid}\t{name}\t{}\t{req}\tregistry\n", pkgs[*j].canonical)
+        })
+        .collect();
+    copy(
+        &client,
+        "COPY dependencies (version_id, name, canonical_name, req, kind) FROM STDIN",
+        &rows,
+    )
+    .await?;
+    println!(
+        "versions and dependencies copied at {:.1?}",
+        started.elapsed()
+    );
 
     // Download history: the last 90 days day by day for busy packages, a few
     // days for quiet ones, and one old bucket for everything before.
@@ -746,6 +808,7 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
         "versions",
         "version_downloads",
         "package_owners",
+        "dependencies",
         "users",
         "namespaces",
     ] {
@@ -760,4 +823,130 @@ pub async fn run(database_url: &str, n: u64) -> anyhow::Result<()> {
     drop(client);
     let _ = conn_task.await;
     Ok(())
+}
+
+/// Half the versions depend on 1–3 older packages. Of two random candidates
+/// the more downloaded one is taken, so popular packages gather dependents as
+/// they do in real registries. Sema pins exact versions; every dependent asks
+/// for the dependency's latest, so a tree never holds two conflicting pins.
+fn dependencies(rng: &mut StdRng, pkgs: &[Pkg]) -> Vec<Dep> {
+    let mut deps = Vec::new();
+    for (i, p) in pkgs.iter().enumerate().skip(1) {
+        for (vid, _, _) in &p.versions {
+            if rng.random_bool(0.5) {
+                continue;
+            }
+            let mut chosen: Vec<usize> = Vec::with_capacity(3);
+            for _ in 0..rng.random_range(1..=3) {
+                let (a, b) = (rng.random_range(0..i), rng.random_range(0..i));
+                let j = if pkgs[a].downloads >= pkgs[b].downloads {
+                    a
+                } else {
+                    b
+                };
+                if !chosen.contains(&j) {
+                    chosen.push(j);
+                }
+            }
+            for j in chosen {
+                let latest = &pkgs[j].versions.last().expect("a version").1;
+                deps.push((*vid, j, latest.clone()));
+            }
+        }
+    }
+    deps
+}
+
+/// Real tarballs for every version of the `k` most downloaded packages,
+/// written to the blob store: a manifest naming the version's dependencies,
+/// the README and generated source, 4 KiB–400 KiB compressed (log-uniform per
+/// package; the most downloaded package's latest is 100 KiB). Returns
+/// version id → (sha256, size).
+async fn tarballs(
+    rng: &mut StdRng,
+    storage: &Storage,
+    pkgs: &[Pkg],
+    deps: &[Dep],
+    k: usize,
+) -> anyhow::Result<HashMap<i64, (String, i64)>> {
+    let mut order: Vec<usize> = (0..pkgs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(pkgs[i].downloads));
+    order.truncate(k);
+    let wanted: HashSet<i64> = order
+        .iter()
+        .flat_map(|&i| pkgs[i].versions.iter().map(|v| v.0))
+        .collect();
+    let mut deps_of: HashMap<i64, String> = HashMap::new();
+    for (vid, j, req) in deps.iter().filter(|d| wanted.contains(&d.0)) {
+        let line = format!("{:?} = {req:?}\n", pkgs[*j].name);
+        deps_of.entry(*vid).or_default().push_str(&line);
+    }
+    let mut out = HashMap::with_capacity(wanted.len());
+    for (rank, &i) in order.iter().enumerate() {
+        let p = &pkgs[i];
+        let package_target = (4096.0 * 100f64.powf(rng.random_range(0.0..1.0))) as usize;
+        let keywords: Vec<String> = p.keywords.iter().map(|k| format!("{k:?}")).collect();
+        for (j, (vid, version, _)) in p.versions.iter().enumerate() {
+            let target = if rank == 0 && j + 1 == p.versions.len() {
+                100 * 1024
+            } else {
+                package_target
+            };
+            let manifest = format!(
+                "[package]\nname = {:?}\nversion = {version:?}\ndescription = {:?}\nlicense = {:?}\nkeywords = [{}]\nentrypoint = \"package.sema\"\n\n[deps]\n{}",
+                p.name,
+                p.description,
+                p.license,
+                keywords.join(", "),
+                deps_of.get(vid).map(String::as_str).unwrap_or(""),
+            );
+            let bytes = tarball_of(rng, &p.name, version, &manifest, &p.readme, target);
+            let checksum = hex::encode(Sha256::digest(&bytes));
+            let size = bytes.len() as i64;
+            storage
+                .operator()
+                .write(&blob_path(&checksum), bytes)
+                .await?;
+            out.insert(*vid, (checksum, size));
+        }
+    }
+    Ok(out)
+}
+
+/// A package tarball of about `target` bytes. Source with random identifiers
+/// compresses about as well as real code; one trial build tells how many
+/// lines reach the target.
+fn tarball_of(
+    rng: &mut StdRng,
+    name: &str,
+    version: &str,
+    manifest: &str,
+    readme: &str,
+    target: usize,
+) -> Vec<u8> {
+    let source = |rng: &mut StdRng, lines: usize| {
+        let mut s = format!(";; {name} {version}\n");
+        for _ in 0..lines {
+            let (t, v) = (pick(rng, TOPICS), pick(rng, VERBS));
+            let _ = writeln!(
+                s,
+                "(define ({t}-{v}-{:x} x) (list x {} \"{}\"))",
+                rng.random::<u32>(),
+                rng.random_range(0..100_000),
+                pick(rng, FEATURES)
+            );
+        }
+        s
+    };
+    let build = |src: &str| {
+        tarball::build(&[
+            ("sema.toml", manifest.as_bytes()),
+            ("README.md", readme.as_bytes()),
+            ("package.sema", src.as_bytes()),
+        ])
+    };
+    let guess = (target / 16).max(1);
+    let trial = build(&source(rng, guess));
+    let lines = guess * target / trial.len().max(1);
+    build(&source(rng, lines.max(1)))
 }

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 mod admin;
 mod instances;
 mod s3;
+mod seed;
 mod serve;
 
 use common::{json, TestApp};
