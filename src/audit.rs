@@ -108,7 +108,7 @@ pub async fn record(conn: &mut AsyncPgConnection, origin: &Origin, e: Entry) -> 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
 pub struct Event {
     pub at: DateTime<Utc>,
@@ -121,6 +121,9 @@ pub struct Event {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
+
+/// How many entries a package's activity shows (API and web alike).
+pub const PACKAGE_ACTIVITY_LIMIT: i64 = 200;
 
 /// A package's activity, newest first.
 pub async fn for_package(
