@@ -16,7 +16,7 @@ use crate::{api, health, web as pages};
 const NAME: &str = "{name:[^/]+(?:/[^/]+)?}";
 const VERSION: &str = "{version:[0-9]+\\.[0-9]+\\.[0-9]+[^/]*}";
 /// The package page's tabs; these words are reserved as a name's last part.
-const TAB: &str = "{tab:readme|versions|dependencies|dependents|owners|stats}";
+const TAB: &str = "{tab:readme|versions|dependencies|dependents|owners|stats|activity}";
 
 fn pkg(rest: &str) -> String {
     format!("/packages/{NAME}{rest}")

@@ -322,3 +322,63 @@ async fn user_supplied_text_never_runs_script() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_activity_tab_is_for_owners_and_administrators_only() {
+    let app = TestApp::spawn().await;
+    let (alice, csrf) = setup(&app).await;
+    // An owner action on the web shows up in the trail.
+    let res = alice
+        .post(app.url("/packages/json/1.0.0/yank"))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (status, page) = get(&alice, app.url("/packages/json"), false).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("href=\"/packages/json/activity\""), "{page}");
+    let (status, full) = get(&alice, app.url("/packages/json/activity"), false).await;
+    assert_eq!(status, 200);
+    assert!(full.contains("<html") && full.contains("aria-current=\"page\""));
+    assert!(
+        full.contains("<code>version.publish</code>") && full.contains("<code>version.yank</code>"),
+        "{full}"
+    );
+    let (status, frag) = get(&alice, app.url("/packages/json/activity"), true).await;
+    assert_eq!(status, 200);
+    assert!(!frag.contains("<html") && frag.contains("<code>version.yank</code>"));
+    // A version's page has the tab too.
+    let (status, _) = get(&alice, app.url("/packages/json/1.0.0/activity"), false).await;
+    assert_eq!(status, 200);
+
+    // Visitors and other users: no link, and the address does not exist.
+    let bob = app.browser();
+    let login = bob
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "bob", "password": "correct-horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    for (who, c) in [("visitor", app.client()), ("bob", bob)] {
+        let (_, page) = get(&c, app.url("/packages/json"), false).await;
+        assert!(!page.contains("/activity"), "{who}: {page}");
+        for htmx in [false, true] {
+            for path in ["/packages/json/activity", "/packages/json/1.0.0/activity"] {
+                let (status, body) = get(&c, app.url(path), htmx).await;
+                assert_eq!(status, 404, "{who} {path}");
+                assert!(!body.contains("version.publish"), "{who} {path}");
+            }
+        }
+    }
+
+    // Administrators see every package's trail.
+    let root = app.register("root").await;
+    app.sql("UPDATE users SET is_admin = true WHERE username = 'root'")
+        .await;
+    let (status, page) = get(&root, app.url("/packages/json/activity"), false).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<code>version.yank</code>"));
+}
