@@ -200,6 +200,29 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                     "/account/github/disconnect",
                     web::post().to(pages::github::disconnect),
                 )
+                .route("/admin", web::get().to(pages::admin::overview))
+                .route("/admin/users", web::get().to(pages::admin::users))
+                .route(
+                    "/admin/users/{username}/{action:ban|unban|promote|demote}",
+                    web::post().to(pages::admin::user_action),
+                )
+                .route(
+                    "/admin/packages",
+                    web::get().to(pages::admin::packages_list),
+                )
+                .route(
+                    &format!("/admin{}", ver("/{action:yank|unyank}")),
+                    web::post().to(pages::admin::version_action),
+                )
+                .route(
+                    &format!("/admin{}", pkg("/remove")),
+                    web::post().to(pages::admin::remove),
+                )
+                .route(
+                    &format!("/admin{}", pkg("")),
+                    web::get().to(pages::admin::package),
+                )
+                .route("/admin/audit", web::get().to(pages::admin::audit_log))
                 .route("/account", web::get().to(pages::account::page))
                 .route("/account/tokens", web::post().to(pages::account::create))
                 .route(
