@@ -30,7 +30,7 @@ pub struct Registered {
 
 /// Creates an account and signs it in.
 #[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "auth",
+    post, path = "/api/v1/auth/register", operation_id = "auth_register", tag = "auth",
     request_body = RegisterBody,
     responses(
         (status = 201, description = "Created and signed in (sets the `session` cookie)", body = Registered),
@@ -135,7 +135,7 @@ pub struct SignedIn {
 
 /// Signs in with a password (`sema pkg login --username`).
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "auth",
+    post, path = "/api/v1/auth/login", operation_id = "auth_login", tag = "auth",
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; the `session` cookie is set", body = SignedIn),
@@ -232,7 +232,7 @@ pub async fn check_credentials(
 
 /// Ends the session.
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout", tag = "auth",
+    post, path = "/api/v1/auth/logout", operation_id = "auth_logout", tag = "auth",
     security(("session" = [])),
     responses((status = 200, description = "Signed out", body = OkBody))
 )]

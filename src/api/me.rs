@@ -17,7 +17,7 @@ pub struct Me {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/me", tag = "auth",
+    get, path = "/api/v1/me", operation_id = "me_show", tag = "auth",
     security(("token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The caller's account", body = Me),

@@ -42,7 +42,7 @@ use super::{auth, me, owners, packages, search, tokens, versions};
         packages::show,
         packages::publish,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &HeadIds),
     tags(
         (name = "auth", description = "Accounts and sessions (the CLI's password login)"),
         (name = "tokens", description = "API tokens, managed with a session"),
@@ -79,6 +79,19 @@ impl Modify for Security {
                 "The session cookie from POST /api/v1/auth/login; writes must send Content-Type: application/json",
             ))),
         );
+    }
+}
+
+/// `method(get, head)` gives both operations one id; ids must be unique.
+struct HeadIds;
+
+impl Modify for HeadIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            if let Some(id) = item.head.as_mut().and_then(|op| op.operation_id.as_mut()) {
+                id.push_str("_head");
+            }
+        }
     }
 }
 

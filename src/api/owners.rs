@@ -22,7 +22,7 @@ pub struct OwnerList {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/owners", tag = "owners",
+    get, path = "/api/v1/packages/{name}/owners", operation_id = "owners_list", tag = "owners",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     responses(
         (status = 200, description = "The owners, first owner first", body = OwnerList),
@@ -58,7 +58,7 @@ pub struct OwnerChanged {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/packages/{name}/owners", tag = "owners",
+    post, path = "/api/v1/packages/{name}/owners", operation_id = "owners_add", tag = "owners",
     security(("token" = ["change-owners"]), ("session" = [])),
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     request_body = OwnerBody,
@@ -93,7 +93,7 @@ pub async fn add(
 }
 
 #[utoipa::path(
-    delete, path = "/api/v1/packages/{name}/owners/{username}", tag = "owners",
+    delete, path = "/api/v1/packages/{name}/owners/{username}", operation_id = "owners_remove", tag = "owners",
     security(("token" = ["change-owners"]), ("session" = [])),
     params(
         ("name" = String, Path, description = "`name` or `namespace/name`, any spelling"),
@@ -139,7 +139,7 @@ pub struct Activity {
 
 /// `GET /api/v1/packages/{name}/activity`: the package's audit trail, for its owners.
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/activity", tag = "owners",
+    get, path = "/api/v1/packages/{name}/activity", operation_id = "owners_activity", tag = "owners",
     security(("token" = []), ("session" = [])),
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     responses(

@@ -23,7 +23,7 @@ use crate::state::AppState;
 
 /// A package with its owners and every version (newest published first, yanked included).
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}", tag = "packages",
+    get, path = "/api/v1/packages/{name}", operation_id = "packages_show", tag = "packages",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     responses(
         (status = 200, description = "The package", body = PackageDetail),
@@ -43,7 +43,7 @@ pub struct VersionList {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/versions", tag = "packages",
+    get, path = "/api/v1/packages/{name}/versions", operation_id = "packages_versions", tag = "packages",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     responses(
         (status = 200, description = "Every version", body = VersionList),
@@ -70,7 +70,7 @@ pub struct Dependents {
 
 /// Packages whose versions depend on this one.
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/dependents", tag = "packages",
+    get, path = "/api/v1/packages/{name}/dependents", operation_id = "packages_dependents", tag = "packages",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
     responses(
         (status = 200, description = "Dependents with the versions that need this package", body = Dependents),
@@ -106,7 +106,7 @@ pub struct Readme {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/readme", tag = "packages",
+    get, path = "/api/v1/packages/{name}/readme", operation_id = "packages_readme", tag = "packages",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ReadmeQuery),
     responses(
         (status = 200, description = "The README of that version", body = Readme),
@@ -142,7 +142,7 @@ pub struct PublishForm {
 /// `PUT /api/v1/packages/{name}/{version}`. The route takes the whole tail and
 /// splits at the last `/`, so any malformed name or version gets a precise 400.
 #[utoipa::path(
-    put, path = "/api/v1/packages/{name}/{version}", tag = "packages",
+    put, path = "/api/v1/packages/{name}/{version}", operation_id = "packages_publish", tag = "packages",
     security(("token" = ["publish-new", "publish-update"])),
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
     request_body(content = PublishForm, content_type = "multipart/form-data"),

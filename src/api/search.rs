@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// Full-text search; without `q`, every package by downloads.
 #[utoipa::path(
-    get, path = "/api/v1/search", tag = "search",
+    get, path = "/api/v1/search", operation_id = "search_search", tag = "search",
     params(SearchParams),
     responses(
         (status = 200, description = "One page of results", body = SearchResults),
@@ -25,7 +25,7 @@ pub async fn search(
 
 /// The same search at the packages collection's address.
 #[utoipa::path(
-    get, path = "/api/v1/packages", tag = "search",
+    get, path = "/api/v1/packages", operation_id = "search_packages", tag = "search",
     params(SearchParams),
     responses(
         (status = 200, description = "One page of results", body = SearchResults),

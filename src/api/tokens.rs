@@ -173,7 +173,7 @@ pub async fn revoke_token(
 
 /// Creates a token; the secret is in this response only.
 #[utoipa::path(
-    post, path = "/api/v1/tokens", tag = "tokens",
+    post, path = "/api/v1/tokens", operation_id = "tokens_create", tag = "tokens",
     security(("session" = [])),
     request_body = NewToken,
     responses(
@@ -196,7 +196,7 @@ pub async fn create(
 
 /// The caller's live tokens, without their secrets.
 #[utoipa::path(
-    get, path = "/api/v1/tokens", tag = "tokens",
+    get, path = "/api/v1/tokens", operation_id = "tokens_list", tag = "tokens",
     security(("session" = [])),
     responses(
         (status = 200, description = "Newest first", body = TokenList),
@@ -214,7 +214,7 @@ pub async fn list(state: web::Data<AppState>, auth: Authed) -> AppResult<HttpRes
 
 /// Revokes one of the caller's tokens.
 #[utoipa::path(
-    delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    delete, path = "/api/v1/tokens/{id}", operation_id = "tokens_revoke", tag = "tokens",
     security(("session" = [])),
     params(("id" = i64, Path, description = "The token's id")),
     responses(

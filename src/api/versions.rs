@@ -22,7 +22,7 @@ pub struct VersionDetail {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/packages/{name}/{version}", tag = "packages",
+    get, path = "/api/v1/packages/{name}/{version}", operation_id = "versions_show", tag = "packages",
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
     responses(
         (status = 200, description = "The version", body = VersionDetail),
@@ -56,7 +56,7 @@ pub async fn show(
 /// Streams the tarball, byte-identical forever. Yanked versions stay
 /// downloadable so existing lockfiles keep installing.
 #[utoipa::path(
-    method(get, head), path = "/api/v1/packages/{name}/{version}/download", tag = "packages",
+    method(get, head), path = "/api/v1/packages/{name}/{version}/download", operation_id = "versions_download", tag = "packages",
     params(
         ("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)"),
         ("If-None-Match" = Option<String>, Header, description = "The ETag (sha256) already held"),
@@ -139,7 +139,7 @@ pub struct Yanked {
 
 /// Yanks a version: still listed and downloadable, never "latest".
 #[utoipa::path(
-    post, path = "/api/v1/packages/{name}/{version}/yank", tag = "packages",
+    post, path = "/api/v1/packages/{name}/{version}/yank", operation_id = "versions_yank", tag = "packages",
     security(("token" = ["yank"]), ("session" = [])),
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
     responses(
@@ -158,7 +158,7 @@ pub async fn yank(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/packages/{name}/{version}/unyank", tag = "packages",
+    post, path = "/api/v1/packages/{name}/{version}/unyank", operation_id = "versions_unyank", tag = "packages",
     security(("token" = ["yank"]), ("session" = [])),
     params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
     responses(

@@ -65,6 +65,20 @@ async fn the_document_is_openapi_3_and_lists_exactly_the_routed_api() {
         );
     }
 
+    // Operation ids are unique (client generators name methods after them).
+    let ids: Vec<&str> = paths
+        .values()
+        .flat_map(|ops| ops.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), routed.len(), "every operation has an id");
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "duplicate operation ids in {ids:?}"
+    );
+
     // Every `{param}` of a path is declared as a path parameter of its operations.
     for (path, ops) in paths {
         let names: Vec<&str> = path
