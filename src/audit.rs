@@ -140,16 +140,6 @@ pub async fn for_package(
         .await?)
 }
 
-/// Everything, newest first (admins).
-pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Event>> {
-    Ok(audit_log::table
-        .order((audit_log::at.desc(), audit_log::id.desc()))
-        .limit(limit)
-        .select(Event::as_select())
-        .load(conn)
-        .await?)
-}
-
 /// What the admin view's audit log is narrowed to; empty parts match everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
