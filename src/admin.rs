@@ -1,14 +1,18 @@
 //! `sema-pkg admin …`, `sema-pkg package …`, `sema-pkg stats` and `sema-pkg doctor`:
 //! operator commands that work against any deployment's database. Every
 //! change is written to the audit log as an admin action.
+//!
+//! The actions the web admin view also offers (promote/demote, ban/unban,
+//! yank/unyank, remove) are functions taking an [`Actor`], so both write the
+//! very same audit entries; only the actor and origin differ.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::audit::{self, Entry, Origin};
 use crate::auth::accounts;
-use crate::db::models::User;
+use crate::db::models::{Package, User};
 use crate::db::schema::{api_tokens, package_owners, packages, sessions, users, versions};
 use crate::error::{AppError, AppResult};
 use crate::registry::packages as pkgs;
@@ -79,8 +83,24 @@ pub enum PackageCommand {
     },
 }
 
+/// Who takes an admin action: the command line, or an administrator on the web.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Cli,
+    User(&'a User),
+}
+
+impl Actor<'_> {
+    fn entry(self, action: &'static str) -> Entry {
+        match self {
+            Actor::Cli => Entry::new(action).by_user(None, "admin-cli"),
+            Actor::User(u) => Entry::new(action).by_user(Some(u.id), &u.username),
+        }
+    }
+}
+
 fn admin(action: &'static str) -> Entry {
-    Entry::new(action).by_user(None, "admin-cli")
+    Actor::Cli.entry(action)
 }
 
 async fn user(state: &AppState, username: &str) -> AppResult<User> {
@@ -88,11 +108,120 @@ async fn user(state: &AppState, username: &str) -> AppResult<User> {
     pkgs::find_user(&mut conn, username).await
 }
 
+/// Grants (`promote`) or removes (`demote`) administrator rights.
+pub async fn set_admin(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    origin: &Origin,
+    username: &str,
+    value: bool,
+) -> AppResult<User> {
+    let u = pkgs::find_user(conn, username).await?;
+    let u: User = diesel::update(users::table.find(u.id))
+        .set(users::is_admin.eq(value))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?;
+    let action = if value {
+        "admin.promote"
+    } else {
+        "admin.demote"
+    };
+    audit::record(conn, origin, actor.entry(action).subject(&u.username)).await?;
+    Ok(u)
+}
+
+/// Suspends a user: their sessions end now and their tokens are refused
+/// while the ban lasts. Returns the user and how many sessions ended.
+pub async fn ban(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    origin: &Origin,
+    username: &str,
+) -> AppResult<(User, usize)> {
+    let u = pkgs::find_user(conn, username).await?;
+    let u: User = diesel::update(users::table.find(u.id))
+        .set(users::banned_at.eq(chrono::Utc::now()))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?;
+    let ended = end_sessions(conn, u.id).await?;
+    audit::record(conn, origin, actor.entry("admin.ban").subject(&u.username)).await?;
+    Ok((u, ended))
+}
+
+pub async fn unban(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    origin: &Origin,
+    username: &str,
+) -> AppResult<User> {
+    let u = pkgs::find_user(conn, username).await?;
+    let u: User = diesel::update(users::table.find(u.id))
+        .set(users::banned_at.eq(None::<chrono::DateTime<chrono::Utc>>))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?;
+    audit::record(
+        conn,
+        origin,
+        actor.entry("admin.unban").subject(&u.username),
+    )
+    .await?;
+    Ok(u)
+}
+
+/// Yanks or unyanks any package's version, as an administrator.
+pub async fn set_yanked(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    origin: &Origin,
+    name: &str,
+    version: &str,
+    yanked: bool,
+) -> AppResult<Package> {
+    let pkg = pkgs::find(conn, name).await?;
+    pkgs::set_yanked(conn, &pkg, version, yanked).await?;
+    let action = if yanked { "admin.yank" } else { "admin.unyank" };
+    let entry = actor
+        .entry(action)
+        .package(pkg.id, &pkg.name)
+        .version(version);
+    audit::record(conn, origin, entry).await?;
+    Ok(pkg)
+}
+
+/// Deletes a package's versions and owners and marks it removed: the row
+/// stays as a tombstone so nobody else can take the name.
+pub async fn remove_package(
+    conn: &mut AsyncPgConnection,
+    actor: Actor<'_>,
+    origin: &Origin,
+    name: &str,
+) -> AppResult<Package> {
+    let pkg = pkgs::find(conn, name).await?;
+    let id = pkg.id;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        diesel::delete(versions::table.filter(versions::package_id.eq(id)))
+            .execute(conn)
+            .await?;
+        diesel::delete(package_owners::table.filter(package_owners::package_id.eq(id)))
+            .execute(conn)
+            .await?;
+        diesel::update(packages::table.find(id))
+            .set(packages::removed_at.eq(chrono::Utc::now()))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    let entry = actor.entry("admin.remove").package(pkg.id, &pkg.name);
+    audit::record(conn, origin, entry).await?;
+    Ok(pkg)
+}
+
 /// Ends every session of a user (session state stores the user id as JSON text).
-async fn end_sessions(
-    conn: &mut diesel_async::AsyncPgConnection,
-    user_id: i64,
-) -> AppResult<usize> {
+async fn end_sessions(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<usize> {
     Ok(diesel::delete(sessions::table)
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("state->>'user_id' = ")
@@ -142,36 +271,22 @@ pub async fn run_admin(state: &AppState, cmd: AdminCommand) -> AppResult<String>
             format!("created user {} (id {})", u.username, u.id)
         }
         AdminCommand::Promote { username } => {
-            set_flag(state, &mut conn, &origin, &username, "admin.promote", true).await?
+            let u = set_admin(&mut conn, Actor::Cli, &origin, &username, true).await?;
+            format!("{} is now an administrator", u.username)
         }
         AdminCommand::Demote { username } => {
-            set_flag(state, &mut conn, &origin, &username, "admin.demote", false).await?
+            let u = set_admin(&mut conn, Actor::Cli, &origin, &username, false).await?;
+            format!("{} is no longer an administrator", u.username)
         }
         AdminCommand::Ban { username } => {
-            let u = user(state, &username).await?;
-            diesel::update(users::table.find(u.id))
-                .set(users::banned_at.eq(chrono::Utc::now()))
-                .execute(&mut conn)
-                .await?;
-            let ended = end_sessions(&mut conn, u.id).await?;
-            audit::record(&mut conn, &origin, admin("admin.ban").subject(&u.username)).await?;
+            let (u, ended) = ban(&mut conn, Actor::Cli, &origin, &username).await?;
             format!(
                 "banned {} ({ended} sessions ended; tokens refused while banned)",
                 u.username
             )
         }
         AdminCommand::Unban { username } => {
-            let u = user(state, &username).await?;
-            diesel::update(users::table.find(u.id))
-                .set(users::banned_at.eq(None::<chrono::DateTime<chrono::Utc>>))
-                .execute(&mut conn)
-                .await?;
-            audit::record(
-                &mut conn,
-                &origin,
-                admin("admin.unban").subject(&u.username),
-            )
-            .await?;
+            let u = unban(&mut conn, Actor::Cli, &origin, &username).await?;
             format!("unbanned {}", u.username)
         }
         AdminCommand::ResetPassword { username, password } => {
@@ -235,83 +350,118 @@ pub async fn run_admin(state: &AppState, cmd: AdminCommand) -> AppResult<String>
     Ok(out)
 }
 
-async fn set_flag(
-    state: &AppState,
-    conn: &mut diesel_async::AsyncPgConnection,
-    origin: &Origin,
-    username: &str,
-    action: &'static str,
-    value: bool,
-) -> AppResult<String> {
-    let u = user(state, username).await?;
-    diesel::update(users::table.find(u.id))
-        .set(users::is_admin.eq(value))
-        .execute(conn)
-        .await?;
-    audit::record(conn, origin, admin(action).subject(&u.username)).await?;
-    Ok(format!(
-        "{} is {}an administrator",
-        u.username,
-        if value { "now " } else { "no longer " }
-    ))
-}
-
 pub async fn run_package(state: &AppState, cmd: PackageCommand) -> AppResult<String> {
     let origin = Origin::cli();
     let mut conn = state.pool.get().await?;
     match cmd {
         PackageCommand::Yank { name, version } => {
-            let pkg = pkgs::find(&mut conn, &name).await?;
-            pkgs::set_yanked(&mut conn, &pkg, &version, true).await?;
-            audit::record(
-                &mut conn,
-                &origin,
-                admin("admin.yank")
-                    .package(pkg.id, &pkg.name)
-                    .version(&version),
-            )
-            .await?;
+            let pkg = set_yanked(&mut conn, Actor::Cli, &origin, &name, &version, true).await?;
             Ok(format!("yanked {}@{version}", pkg.name))
         }
         PackageCommand::Unyank { name, version } => {
-            let pkg = pkgs::find(&mut conn, &name).await?;
-            pkgs::set_yanked(&mut conn, &pkg, &version, false).await?;
-            audit::record(
-                &mut conn,
-                &origin,
-                admin("admin.unyank")
-                    .package(pkg.id, &pkg.name)
-                    .version(&version),
-            )
-            .await?;
+            let pkg = set_yanked(&mut conn, Actor::Cli, &origin, &name, &version, false).await?;
             Ok(format!("unyanked {}@{version}", pkg.name))
         }
         PackageCommand::Remove { name } => {
-            let pkg = pkgs::find(&mut conn, &name).await?;
-            let (id, shown) = (pkg.id, pkg.name.clone());
-            conn.transaction::<_, AppError, _>(async move |conn| {
-                diesel::delete(versions::table.filter(versions::package_id.eq(id)))
-                    .execute(conn)
-                    .await?;
-                diesel::delete(package_owners::table.filter(package_owners::package_id.eq(id)))
-                    .execute(conn)
-                    .await?;
-                diesel::update(packages::table.find(id))
-                    .set(packages::removed_at.eq(chrono::Utc::now()))
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-            .await?;
-            audit::record(
-                &mut conn,
-                &origin,
-                admin("admin.remove").package(id, &shown),
-            )
-            .await?;
-            Ok(format!("removed {shown}; the name stays reserved (its blobs are now orphans: see `sema-pkg doctor`)"))
+            let pkg = remove_package(&mut conn, Actor::Cli, &origin, &name).await?;
+            Ok(format!("removed {}; the name stays reserved (its blobs are now orphans: see `sema-pkg doctor`)", pkg.name))
         }
     }
+}
+
+/// One page of a listing, with the total for paging.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+}
+
+/// `%text%` for LIKE, with the pattern characters in `text` taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Users whose name or email contains `q` (case-insensitive), by name.
+pub async fn list_users(
+    conn: &mut AsyncPgConnection,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Listing<User>> {
+    let pattern = contains_pattern(q.trim());
+    let matching = || {
+        users::table
+            .filter(
+                users::username
+                    .ilike(pattern.clone())
+                    .or(users::email.ilike(pattern.clone())),
+            )
+            .into_boxed()
+    };
+    let total = matching().count().get_result(conn).await?;
+    let rows = matching()
+        .order(users::username.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(User::as_select())
+        .load(conn)
+        .await?;
+    Ok(Listing { rows, total })
+}
+
+/// A package as the admin view lists it, removed ones included.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PackageRow {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = BigInt)]
+    pub versions: i64,
+    #[diesel(sql_type = Text)]
+    pub owners: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub removed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Packages whose canonical name contains `q` (any spelling), by name.
+pub async fn list_packages(
+    conn: &mut AsyncPgConnection,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Listing<PackageRow>> {
+    let pattern = contains_pattern(&crate::registry::names::canonical(q.trim()));
+    let total = packages::table
+        .filter(packages::canonical_name.like(pattern.clone()))
+        .count()
+        .get_result(conn)
+        .await?;
+    let rows = diesel::sql_query(
+        "SELECT p.name, p.created_at, p.removed_at,
+                (SELECT count(*) FROM versions v WHERE v.package_id = p.id) AS versions,
+                COALESCE((SELECT string_agg(u.username, ', ' ORDER BY o.created_at)
+                          FROM package_owners o JOIN users u ON u.id = o.user_id
+                          WHERE o.package_id = p.id), '') AS owners
+         FROM packages p
+         WHERE p.canonical_name LIKE $1
+         ORDER BY p.canonical_name
+         LIMIT $2 OFFSET $3",
+    )
+    .bind::<Text, _>(pattern)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+    .await?;
+    Ok(Listing { rows, total })
 }
 
 #[derive(QueryableByName)]

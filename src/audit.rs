@@ -108,7 +108,7 @@ pub async fn record(conn: &mut AsyncPgConnection, origin: &Origin, e: Entry) -> 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
 pub struct Event {
     pub at: DateTime<Utc>,
@@ -121,6 +121,9 @@ pub struct Event {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
+
+/// How many entries a package's activity shows (API and web alike).
+pub const PACKAGE_ACTIVITY_LIMIT: i64 = 200;
 
 /// A package's activity, newest first.
 pub async fn for_package(
@@ -137,12 +140,49 @@ pub async fn for_package(
         .await?)
 }
 
-/// Everything, newest first (admins).
-pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Event>> {
-    Ok(audit_log::table
+/// What the admin view's audit log is narrowed to; empty parts match everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The actor's name, case-insensitive (as recorded: a failed sign-in records the name tried).
+    pub actor: String,
+    /// The package's name as published, case-insensitive.
+    pub package: String,
+    /// An action or its start: `admin.` finds every admin action.
+    pub action: String,
+}
+
+/// One page of the whole log, newest first, and how many entries match.
+pub async fn search(
+    conn: &mut AsyncPgConnection,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<Event>, i64)> {
+    // ILIKE with the pattern characters escaped is a case-insensitive equality.
+    let exact = |s: &str| {
+        let p = crate::admin::contains_pattern(s.trim());
+        p[1..p.len() - 1].to_string()
+    };
+    let matching = || {
+        let mut q = audit_log::table.into_boxed();
+        if !f.actor.trim().is_empty() {
+            q = q.filter(audit_log::actor.ilike(exact(&f.actor)));
+        }
+        if !f.package.trim().is_empty() {
+            q = q.filter(audit_log::package.ilike(exact(&f.package)));
+        }
+        if !f.action.trim().is_empty() {
+            q = q.filter(audit_log::action.like(format!("{}%", exact(&f.action))));
+        }
+        q
+    };
+    let total = matching().count().get_result(conn).await?;
+    let rows = matching()
         .order((audit_log::at.desc(), audit_log::id.desc()))
         .limit(limit)
+        .offset(offset)
         .select(Event::as_select())
         .load(conn)
-        .await?)
+        .await?;
+    Ok((rows, total))
 }

@@ -30,6 +30,14 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Every API error's body, whatever the status.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A human-readable message.
+    #[schema(example = "package \"nope\" not found")]
+    pub error: String,
+}
+
 impl AppError {
     pub fn bad_request(m: impl Into<String>) -> Self {
         AppError::BadRequest(m.into())
@@ -88,7 +96,9 @@ impl ResponseError for AppError {
         if let AppError::TooManyRequests { retry_after, .. } = self {
             res.insert_header(("Retry-After", retry_after.to_string()));
         }
-        res.json(serde_json::json!({ "error": self.public_message() }))
+        res.json(ErrorBody {
+            error: self.public_message(),
+        })
     }
 }
 
@@ -171,7 +181,7 @@ pub fn json_error_body<B: actix_web::body::MessageBody + 'static>(
             new.insert_header((k.clone(), v.clone()));
         }
     }
-    let body = new.json(serde_json::json!({ "error": message }));
+    let body = new.json(ErrorBody { error: message });
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, body).map_into_right_body(),
     ))

@@ -247,6 +247,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .unwrap_or(2);
     server(state.clone(), listener, workers)?.await?;
     // Counts still in memory are written before exit.
-    state.downloads.flush(&state.pool).await?;
+    let flushed = state.downloads.flush(&state.pool).await;
+    // Then the pool is closed, so Postgres sees each connection end cleanly
+    // (a Terminate message) instead of a dropped socket at process exit.
+    state.pool.close();
+    flushed?;
     Ok(())
 }

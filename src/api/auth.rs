@@ -4,23 +4,41 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::OkBody;
 use crate::audit;
 use crate::auth::{accounts, extract::SESSION_USER, throttle};
 use crate::db::models::{NewUser, User};
 use crate::db::schema::users;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
     pub username: String,
     pub email: String,
     pub password: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    pub username: String,
+    pub email: String,
+}
+
+/// Creates an account and signs it in.
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", operation_id = "auth_register", tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Created and signed in (sets the `session` cookie)", body = Registered),
+        (status = 400, description = "Invalid username, email or password", body = ErrorBody),
+        (status = 409, description = "Username or email taken", body = ErrorBody),
+        (status = 429, description = "Too many new accounts from this address", body = ErrorBody),
+    )
+)]
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -29,7 +47,10 @@ pub async fn register(
 ) -> AppResult<HttpResponse> {
     let user = create_account(&req, &state, &body.username, &body.email, &body.password).await?;
     sign_in(&session, &user)?;
-    Ok(HttpResponse::Created().json(json!({ "username": user.username, "email": user.email })))
+    Ok(HttpResponse::Created().json(Registered {
+        username: user.username,
+        email: user.email,
+    }))
 }
 
 /// Shared by the API and the web form.
@@ -99,12 +120,30 @@ pub fn sign_in(session: &Session, user: &User) -> AppResult<()> {
         .map_err(AppError::internal)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
+    /// The username or the email address.
     pub username: String,
     pub password: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    pub ok: bool,
+    pub username: String,
+}
+
+/// Signs in with a password (`sema pkg login --username`).
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", operation_id = "auth_login", tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; the `session` cookie is set", body = SignedIn),
+        (status = 401, description = "Invalid username or password (one message for both)", body = ErrorBody),
+        (status = 403, description = "The account is suspended", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see `Retry-After`", body = ErrorBody),
+    )
+)]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -113,7 +152,10 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let user = check_credentials(&req, &state, &body.username, &body.password).await?;
     sign_in(&session, &user)?;
-    Ok(HttpResponse::Ok().json(json!({ "ok": true, "username": user.username })))
+    Ok(HttpResponse::Ok().json(SignedIn {
+        ok: true,
+        username: user.username,
+    }))
 }
 
 /// Username (or email) and password → the user, with failed attempts
@@ -188,7 +230,13 @@ pub async fn check_credentials(
     }
 }
 
+/// Ends the session.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", operation_id = "auth_logout", tag = "auth",
+    security(("session" = [])),
+    responses((status = 200, description = "Signed out", body = OkBody))
+)]
 pub async fn logout(session: Session) -> AppResult<HttpResponse> {
     session.purge();
-    Ok(HttpResponse::Ok().json(json!({ "ok": true })))
+    Ok(HttpResponse::Ok().json(OkBody { ok: true }))
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod me;
+pub mod openapi;
 pub mod owners;
 pub mod packages;
 pub mod search;
@@ -13,9 +14,16 @@ use actix_web::{
     http::header::{self, EntityTag, IfNoneMatch},
     web, HttpMessage, HttpRequest, HttpResponse,
 };
+use serde::Serialize;
 
 use crate::cache::Rendered;
 use crate::error::{AppError, AppResult};
+
+/// `{"ok": true}`: a change that has nothing else to say.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OkBody {
+    pub ok: bool,
+}
 
 /// Unknown API paths answer JSON, like everything else under `/api`.
 pub async fn not_found() -> AppResult<HttpResponse> {

@@ -5,23 +5,35 @@ use std::io::Write;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::audit::{self, Entry};
 use crate::auth::Authed;
 use crate::cache::Rendered;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::registry::{
     names::{PackageName, Version},
-    packages,
-    publish::{self, Publisher, Upload},
+    packages::{self, DependentInfo, PackageDetail, VersionInfo},
+    publish::{self, Published, Publisher, Upload},
     readme,
     tarball::Limits,
 };
 use crate::state::AppState;
 
-/// The install path's hottest read: from memory when cached (see `cache`).
+/// A package with its owners and every version (newest published first, yanked
+/// included). The install path's hottest read: from memory when cached (see
+/// `cache`), with an ETag.
+#[utoipa::path(
+    get, path = "/api/v1/packages/{name}", operation_id = "packages_show", tag = "packages",
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    responses(
+        (status = 200, description = "The package", body = PackageDetail),
+        (status = 304, description = "Unchanged since the ETag sent in `If-None-Match`"),
+        (status = 404, description = "No such package", body = ErrorBody),
+    )
+)]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -46,34 +58,84 @@ pub async fn show(
     Ok(super::rendered_json(&req, &answer))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct VersionList {
+    pub name: String,
+    /// Newest published first, yanked included.
+    pub versions: Vec<VersionInfo>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/packages/{name}/versions", operation_id = "packages_versions", tag = "packages",
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    responses(
+        (status = 200, description = "Every version", body = VersionList),
+        (status = 404, description = "No such package", body = ErrorBody),
+    )
+)]
 pub async fn versions(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let detail = packages::detail(&mut conn, &name).await?;
-    Ok(
-        HttpResponse::Ok()
-            .json(json!({ "name": detail.package.name, "versions": detail.versions })),
-    )
+    Ok(HttpResponse::Ok().json(VersionList {
+        name: detail.package.name,
+        versions: detail.versions,
+    }))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Dependents {
+    pub name: String,
+    pub dependents: Vec<DependentInfo>,
+}
+
+/// Packages whose versions depend on this one.
+#[utoipa::path(
+    get, path = "/api/v1/packages/{name}/dependents", operation_id = "packages_dependents", tag = "packages",
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    responses(
+        (status = 200, description = "Dependents with the versions that need this package", body = Dependents),
+        (status = 404, description = "No such package", body = ErrorBody),
+    )
+)]
 pub async fn dependents(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let mut conn = state.pool.get().await?;
     let pkg = packages::find(&mut conn, &name).await?;
-    Ok(HttpResponse::Ok().json(
-        json!({ "name": pkg.name, "dependents": packages::dependents(&mut conn, &pkg).await? }),
-    ))
+    let dependents = packages::dependents(&mut conn, &pkg).await?;
+    Ok(HttpResponse::Ok().json(Dependents {
+        name: pkg.name,
+        dependents,
+    }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReadmeQuery {
+    /// A version; the latest when absent.
     pub version: Option<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Readme {
+    pub name: String,
+    pub version: String,
+    /// The README as sanitised HTML; null when the version has none.
+    pub html: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/packages/{name}/readme", operation_id = "packages_readme", tag = "packages",
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ReadmeQuery),
+    responses(
+        (status = 200, description = "The README of that version", body = Readme),
+        (status = 404, description = "No such package or version", body = ErrorBody),
+    )
+)]
 pub async fn readme(
     state: web::Data<AppState>,
     name: web::Path<String>,
@@ -82,15 +144,42 @@ pub async fn readme(
     let mut conn = state.pool.get().await?;
     let pkg = packages::find(&mut conn, &name).await?;
     let (version, text) = packages::readme(&mut conn, &pkg, q.version.as_deref()).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "name": pkg.name,
-        "version": version,
-        "html": text.as_deref().map(readme::render),
-    })))
+    Ok(HttpResponse::Ok().json(Readme {
+        name: pkg.name,
+        version,
+        html: text.as_deref().map(readme::render),
+    }))
+}
+
+/// The multipart body `sema pkg publish` sends.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Documents the parts `read_multipart` reads; never built.
+pub struct PublishForm {
+    /// The package: gzip + tar with `sema.toml` at the root.
+    #[schema(value_type = String, format = Binary)]
+    tarball: Vec<u8>,
+    /// A JSON object; the manifest inside the tarball wins where they differ.
+    metadata: String,
 }
 
 /// `PUT /api/v1/packages/{name}/{version}`. The route takes the whole tail and
 /// splits at the last `/`, so any malformed name or version gets a precise 400.
+#[utoipa::path(
+    put, path = "/api/v1/packages/{name}/{version}", operation_id = "packages_publish", tag = "packages",
+    security(("token" = ["publish-new", "publish-update"])),
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    request_body(content = PublishForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Published", body = Published),
+        (status = 200, description = "The same bytes were already published (a retry): the first response again", body = Published),
+        (status = 400, description = "Bad name, version, multipart body or tarball", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not an owner, the namespace is someone else's, or the token lacks the scope", body = ErrorBody),
+        (status = 409, description = "That version exists with other bytes", body = ErrorBody),
+        (status = 413, description = "Larger than the registry's limit", body = ErrorBody),
+        (status = 422, description = "The manifest does not match the URL or is invalid", body = ErrorBody),
+    )
+)]
 pub async fn publish(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -10,21 +10,26 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
+use super::OkBody;
 use crate::auth::{tokens, Authed};
 use crate::db::models::ApiToken;
 use crate::db::schema::api_tokens;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct NewToken {
+    /// 1-64 characters.
     pub name: String,
+    /// Any of `publish-new`, `publish-update`, `yank`, `change-owners`; all when absent.
     pub scopes: Option<Vec<String>>,
+    /// Package patterns (`name`, `prefix*`, `ns/*`), at most 20; all packages when absent.
     pub packages: Option<Vec<String>>,
+    /// 1-3650; never expires when absent.
     pub expires_in_days: Option<i64>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
@@ -33,8 +38,14 @@ pub struct TokenInfo {
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The secret, in the creation response only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<TokenInfo>,
 }
 
 impl From<ApiToken> for TokenInfo {
@@ -160,6 +171,18 @@ pub async fn revoke_token(
     .await
 }
 
+/// Creates a token; the secret is in this response only.
+#[utoipa::path(
+    post, path = "/api/v1/tokens", operation_id = "tokens_create", tag = "tokens",
+    security(("session" = [])),
+    request_body = NewToken,
+    responses(
+        (status = 201, description = "Created; `token` holds the secret", body = TokenInfo),
+        (status = 400, description = "Bad name, scope, pattern or expiry", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Called with an API token instead of a session", body = ErrorBody),
+    )
+)]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authed,
@@ -171,13 +194,35 @@ pub async fn create(
     Ok(HttpResponse::Created().json(token))
 }
 
+/// The caller's live tokens, without their secrets.
+#[utoipa::path(
+    get, path = "/api/v1/tokens", operation_id = "tokens_list", tag = "tokens",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = TokenList),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Called with an API token instead of a session", body = ErrorBody),
+    )
+)]
 pub async fn list(state: web::Data<AppState>, auth: Authed) -> AppResult<HttpResponse> {
     auth.require_session()?;
     let mut conn = state.pool.get().await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "tokens": list_tokens(&mut conn, auth.user.id).await? })))
+    Ok(HttpResponse::Ok().json(TokenList {
+        tokens: list_tokens(&mut conn, auth.user.id).await?,
+    }))
 }
 
+/// Revokes one of the caller's tokens.
+#[utoipa::path(
+    delete, path = "/api/v1/tokens/{id}", operation_id = "tokens_revoke", tag = "tokens",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "Revoked", body = OkBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "Unknown, already revoked, or someone else's", body = ErrorBody),
+    )
+)]
 pub async fn revoke(
     state: web::Data<AppState>,
     auth: Authed,
@@ -189,5 +234,5 @@ pub async fn revoke(
         .map_err(|_| AppError::not_found("token not found"))?;
     let mut conn = state.pool.get().await?;
     revoke_token(&mut conn, &auth.user, &auth.origin, id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(HttpResponse::Ok().json(OkBody { ok: true }))
 }

@@ -6,15 +6,30 @@ use actix_web::{
     },
     web, HttpMessage, HttpRequest, HttpResponse,
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::audit::{self, Entry};
 use crate::auth::Authed;
 use crate::cache::VersionFile;
-use crate::error::{AppError, AppResult};
-use crate::registry::packages;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::registry::packages::{self, VersionInfo};
 use crate::state::AppState;
 
+#[derive(Serialize, ToSchema)]
+pub struct VersionDetail {
+    pub name: String,
+    pub version: VersionInfo,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/packages/{name}/{version}", operation_id = "versions_show", tag = "packages",
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    responses(
+        (status = 200, description = "The version", body = VersionDetail),
+        (status = 404, description = "No such package or version", body = ErrorBody),
+    )
+)]
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -33,11 +48,30 @@ pub async fn show(
                 version.chars().take(80).collect::<String>()
             ))
         })?;
-    Ok(HttpResponse::Ok().json(json!({ "name": pkg.name, "version": info })))
+    Ok(HttpResponse::Ok().json(VersionDetail {
+        name: pkg.name,
+        version: info,
+    }))
 }
 
 /// Streams the tarball, byte-identical forever. Yanked versions stay
 /// downloadable so existing lockfiles keep installing.
+#[utoipa::path(
+    method(get, head), path = "/api/v1/packages/{name}/{version}/download", operation_id = "versions_download", tag = "packages",
+    params(
+        ("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag (sha256) already held"),
+    ),
+    responses(
+        (status = 200, description = "The tarball, `Content-Type: application/gzip`, `ETag` = sha256, immutable caching",
+            content_type = "application/gzip",
+            headers(("ETag" = String, description = "The tarball's sha256, quoted"))),
+        (status = 302, description = "With `BLOB_DOWNLOAD_REDIRECT=presigned`: a short-lived URL of the tarball",
+            headers(("Location" = String))),
+        (status = 304, description = "Not modified (`If-None-Match` matched)"),
+        (status = 404, description = "No such package or version", body = ErrorBody),
+    )
+)]
 pub async fn download(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -117,6 +151,26 @@ pub async fn download(
     Ok(res.streaming(stream))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Yanked {
+    pub ok: bool,
+    pub package: String,
+    pub version: String,
+    pub yanked: bool,
+}
+
+/// Yanks a version: still listed and downloadable, never "latest".
+#[utoipa::path(
+    post, path = "/api/v1/packages/{name}/{version}/yank", operation_id = "versions_yank", tag = "packages",
+    security(("token" = ["yank"]), ("session" = [])),
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    responses(
+        (status = 200, description = "Yanked (idempotent)", body = Yanked),
+        (status = 401, description = "No valid token or session", body = ErrorBody),
+        (status = 403, description = "Not an owner, or the token lacks `yank`", body = ErrorBody),
+        (status = 404, description = "No such package or version", body = ErrorBody),
+    )
+)]
 pub async fn yank(
     state: web::Data<AppState>,
     auth: Authed,
@@ -125,6 +179,17 @@ pub async fn yank(
     set_yanked(state, auth, path, true).await
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/packages/{name}/{version}/unyank", operation_id = "versions_unyank", tag = "packages",
+    security(("token" = ["yank"]), ("session" = [])),
+    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    responses(
+        (status = 200, description = "Unyanked (idempotent)", body = Yanked),
+        (status = 401, description = "No valid token or session", body = ErrorBody),
+        (status = 403, description = "Not an owner, or the token lacks `yank`", body = ErrorBody),
+        (status = 404, description = "No such package or version", body = ErrorBody),
+    )
+)]
 pub async fn unyank(
     state: web::Data<AppState>,
     auth: Authed,
@@ -155,6 +220,10 @@ async fn set_yanked(
         .package(pkg.id, &pkg.name)
         .version(&version);
     audit::record(&mut conn, &auth.origin, entry).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "ok": true, "package": pkg.name, "version": version, "yanked": yanked })))
+    Ok(HttpResponse::Ok().json(Yanked {
+        ok: true,
+        package: pkg.name,
+        version,
+        yanked,
+    }))
 }

@@ -89,7 +89,7 @@ pub async fn require_owner(
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DependencyInfo {
     pub name: String,
     pub req: String,
@@ -97,7 +97,7 @@ pub struct DependencyInfo {
 }
 
 /// One version as the API shows it: the CLI's fields first, then ours.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionInfo {
     pub version: String,
     pub yanked: bool,
@@ -190,7 +190,7 @@ pub fn latest(versions: &[VersionInfo]) -> Option<&VersionInfo> {
         .map(|(_, v)| v)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PackageSummary {
     pub name: String,
     pub description: String,
@@ -205,7 +205,7 @@ pub struct PackageSummary {
 }
 
 /// The contract's shape: `package{…}`, `owners` as strings, top-level `versions`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PackageDetail {
     #[serde(skip)]
     pub package_id: i64,
@@ -267,13 +267,13 @@ pub async fn dependents(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DependentInfo {
     pub name: String,
     pub versions: Vec<DependentVersion>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DependentVersion {
     pub version: String,
     pub req: String,

@@ -25,7 +25,7 @@ pub struct Upload {
 }
 
 /// The publish response; a byte-identical re-publish answers the same body.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Published {
     pub ok: bool,
     pub package: String,

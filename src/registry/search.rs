@@ -36,7 +36,8 @@ const FUZZY_THRESHOLD: &str = "0.25";
 pub const README_EXCERPT_CHARS: usize = 4000;
 
 /// Query string of `GET /api/v1/search` and the web search page.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     pub q: Option<String>,
     pub page: Option<String>,
@@ -50,7 +51,7 @@ pub struct SearchParams {
     pub ns: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub packages: Vec<Hit>,
     pub total: i64,
@@ -58,7 +59,7 @@ pub struct SearchResults {
     pub per_page: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub name: String,
     pub description: String,

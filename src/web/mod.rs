@@ -6,6 +6,7 @@
 //! request gets the content alone. Actions answer with their own fragments.
 
 pub mod account;
+pub mod admin;
 pub mod discovery;
 pub mod github;
 pub mod home;

@@ -1,5 +1,6 @@
 //! `/packages/{name}[/{version}][/{tab}]`: a package's page with tabs (README,
-//! Versions, Dependencies, Dependents, Owners, Stats). Each tab has its own URL;
+//! Versions, Dependencies, Dependents, Owners, Stats, and Activity for its
+//! owners and administrators). Each tab has its own URL;
 //! htmx loads just the tabs region (`package/tabs.html`) and pushes the URL.
 //! Owner actions (yank/unyank, add/remove owner) answer htmx with the changed
 //! row or panel and plain forms with a redirect back to the tab.
@@ -29,16 +30,19 @@ pub enum Tab {
     Dependents,
     Owners,
     Stats,
+    /// The package's audit trail: owners and administrators only.
+    Activity,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Readme,
         Tab::Versions,
         Tab::Dependencies,
         Tab::Dependents,
         Tab::Owners,
         Tab::Stats,
+        Tab::Activity,
     ];
 
     fn parse(s: &str) -> Option<Tab> {
@@ -53,6 +57,7 @@ impl Tab {
             Tab::Dependents => "dependents",
             Tab::Owners => "owners",
             Tab::Stats => "stats",
+            Tab::Activity => "activity",
         }
     }
 
@@ -64,7 +69,13 @@ impl Tab {
             Tab::Dependents => "Dependents",
             Tab::Owners => "Owners",
             Tab::Stats => "Stats",
+            Tab::Activity => "Activity",
         }
+    }
+
+    /// Who may see the tab (and its link); everyone else gets a 404, as if it did not exist.
+    fn visible(self, private: bool) -> bool {
+        self != Tab::Activity || private
     }
 }
 
@@ -139,6 +150,33 @@ pub struct VersionTotal {
     pub width: i64,
 }
 
+/// One audit-log entry as the Activity tab shows it.
+pub struct ActivityRow {
+    pub at: String,
+    pub ago: String,
+    pub action: String,
+    pub actor: Option<String>,
+    pub token_id: Option<i64>,
+    pub version: Option<String>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl From<audit::Event> for ActivityRow {
+    fn from(e: audit::Event) -> Self {
+        ActivityRow {
+            at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ago: view::ago(&e.at),
+            action: e.action,
+            actor: e.actor,
+            token_id: e.token_id,
+            version: e.version,
+            subject: e.subject,
+            ip: e.ip,
+        }
+    }
+}
+
 pub enum Panel {
     Readme {
         html: Option<String>,
@@ -155,6 +193,7 @@ pub enum Panel {
         chart: Chart,
         totals: Vec<VersionTotal>,
     },
+    Activity(Vec<ActivityRow>),
 }
 
 #[derive(Template)]
@@ -241,12 +280,22 @@ async fn render(
     user: &MaybeUser,
     path: PackagePath,
 ) -> AppResult<(i64, HttpResponse)> {
+    let no_tab = || AppError::not_found("no such tab");
     let tab = match path.tab.as_deref() {
         None => Tab::Readme,
-        Some(t) => Tab::parse(t).ok_or_else(|| AppError::not_found("no such tab"))?,
+        Some(t) => Tab::parse(t).ok_or_else(no_tab)?,
     };
     let mut conn = state.pool.get().await?;
     let pkg = packages::find(&mut conn, &path.name).await?;
+    let owner = match &user.0 {
+        Some(u) => packages::is_owner(&mut conn, pkg.id, u.id).await?,
+        None => false,
+    };
+    // Owners and administrators see the package's audit trail, as the API allows.
+    let private = owner || user.0.as_ref().is_some_and(|u| u.is_admin);
+    if !tab.visible(private) {
+        return Err(no_tab());
+    }
     let detail = packages::detail(&mut conn, &pkg.name).await?;
     let latest = detail.package.latest_version.clone();
     let shown = match &path.version {
@@ -269,10 +318,6 @@ async fn render(
             .ok_or_else(|| AppError::not_found("this package has no versions"))?,
     }
     .clone();
-    let owner = match &user.0 {
-        Some(u) => packages::is_owner(&mut conn, pkg.id, u.id).await?,
-        None => false,
-    };
     let base = match &path.version {
         Some(v) => format!("/packages/{}/{v}", pkg.name),
         None => format!("/packages/{}", pkg.name),
@@ -285,6 +330,7 @@ async fn render(
         csrf: layout.csrf.clone(),
         tabs: Tab::ALL
             .into_iter()
+            .filter(|t| t.visible(private))
             .map(|t| TabLink {
                 label: t.label(),
                 href: if t == Tab::Readme {
@@ -434,6 +480,13 @@ async fn panel(
                     .collect(),
             }
         }
+        Tab::Activity => Panel::Activity(
+            audit::for_package(conn, pkg.id, audit::PACKAGE_ACTIVITY_LIMIT)
+                .await?
+                .into_iter()
+                .map(ActivityRow::from)
+                .collect(),
+        ),
     })
 }
 

@@ -4,4 +4,5 @@ mod common;
 mod health;
 mod hostile;
 mod metrics;
+mod openapi;
 mod v1;

@@ -1,5 +1,6 @@
 //! HTTP tests of the web pages and their htmx fragments, one module per route.
 mod account;
+mod admin;
 mod auth;
 mod browse;
 #[path = "../common/mod.rs"]
