@@ -72,10 +72,12 @@ fuzz:
 	done
 
 # Search benchmark, not part of `make test`: seeds 100k packages (LARGE=1: 1M) into the
-# sema_pkg_bench database, serves the release build and loads fixed queries with wrk;
-# writes bench/search-<size>.md and the Search section of bench/REPORT.md.
+# $(BENCH_DB) database (dropped and recreated; BENCH_DROP=1 drops it afterwards), serves the
+# release build and loads fixed queries with wrk; writes bench/search-<size>.md and the
+# Search section of bench/REPORT.md.
+BENCH_DB ?= sema_pkg_bench
 .PHONY: bench-search
 bench-search: build
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@command -v bc >/dev/null || { apt-get update -qq && apt-get install -y -qq bc; }
-	LARGE=$(LARGE) bash bench/search.sh
+	LARGE=$(LARGE) BENCH_DB=$(BENCH_DB) bash bench/search.sh
