@@ -1,4 +1,3 @@
-CREATE INDEX IF NOT EXISTS packages_canonical_trgm ON packages USING gin (canonical_name gin_trgm_ops);
 DROP INDEX IF EXISTS packages_canonical_pattern;
 DROP FUNCTION IF EXISTS sweep_package_downloads(INT);
 -- refresh_package_downloads as 000003 left it.

@@ -517,14 +517,15 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     {
         // Typo matches only when nothing else matched (a one-time check), and
         // at most FUZZY_MAX of them: a fallback, not noise in good results.
-        // Nearest first off the GiST index (`<->` is 1 - similarity).
-        sql.push(" UNION (SELECT s.package_id AS id");
-        search_from(&mut sql, q);
-        sql.push(" AND NOT EXISTS (SELECT 1 FROM found) AND s.canonical_name % ")
+        sql.push(
+            " UNION (SELECT p.id FROM packages p WHERE NOT EXISTS (SELECT 1 FROM found)
+                     AND p.canonical_name % ",
+        )
+        .bind(Bind::Text(key.clone()));
+        filters(&mut sql, q);
+        sql.push(" ORDER BY similarity(p.canonical_name, ")
             .bind(Bind::Text(key.clone()))
-            .push(" ORDER BY s.canonical_name <-> ")
-            .bind(Bind::Text(key.clone()))
-            .push(", s.canonical_name LIMIT ")
+            .push(") DESC, p.canonical_name LIMIT ")
             .bind(Bind::Int(FUZZY_MAX))
             .push(")");
     }
