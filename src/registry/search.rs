@@ -9,8 +9,8 @@
 //! the name-prefix path and the full-text path each, the most popular matches
 //! up to a window (`RANK_WINDOW`, widened for deeper pages), so a word that
 //! half the registry contains costs the window and not half the registry.
-//! Totals are exact up to `TOTAL_MAX`, then capped and flagged. `keyword:`, `owner:` and `ns:` filter, in the query or
-//! as parameters. Input of any shape is safe: query words are reduced to
+//! Totals are exact up to `TOTAL_MAX`, then capped and flagged. `keyword:`,
+//! `owner:` and `ns:` filter, in the query or as parameters. Input of any shape is safe: query words are reduced to
 //! letters and digits and only ever reach Postgres as bound parameters; the SQL
 //! text is assembled from fixed fragments.
 
@@ -384,7 +384,7 @@ fn tsquery(sql: &mut Sql, words: &[String]) {
 /// `/`), most popular first, off package_name_parts' index: the range of parts
 /// starting with the key's last part, and LIKE on the name (in the index too)
 /// for the exact meaning. A name key has no LIKE wildcards.
-fn by_name(sql: &mut Sql, q: &Query, key: &str, limit: i64) {
+fn by_name(sql: &mut Sql, q: &Query, key: &str, limit: i64, most_popular: bool) {
     let last = key
         .rsplit(['-', '/'])
         .find(|s| !s.is_empty())
@@ -400,8 +400,10 @@ fn by_name(sql: &mut Sql, q: &Query, key: &str, limit: i64) {
         .bind(Bind::Text(format!("{last}%")))
         .push(" AND ");
     name_like(sql, key, "n");
-    sql.push(" ORDER BY n.popularity DESC LIMIT ")
-        .bind(Bind::Int(limit));
+    if most_popular {
+        sql.push(" ORDER BY n.popularity DESC");
+    }
+    sql.push(" LIMIT ").bind(Bind::Int(limit));
 }
 
 fn name_like(sql: &mut Sql, key: &str, table: &str) {
@@ -455,7 +457,7 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     filters(&mut sql, q);
     sql.push("), by_name AS (");
     match &q.name_key {
-        Some(key) => by_name(&mut sql, q, key, window),
+        Some(key) => by_name(&mut sql, q, key, window, true),
         None => {
             sql.push("SELECT NULL::bigint AS id WHERE false");
         }
@@ -579,7 +581,8 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     match &q.name_key {
         Some(key) => {
             sql.push("(");
-            by_name(&mut sql, q, key, TOTAL_MAX + 1);
+            // Counting needs no order: the range scan stops at the cap.
+            by_name(&mut sql, q, key, TOTAL_MAX + 1, false);
             sql.push(")");
         }
         None => {
