@@ -87,7 +87,9 @@ bench-smoke: bench-tools
 	BENCH_SMOKE=1 bash bench/run.sh
 
 # Search benchmark, not part of `make test`: seeds 100k packages (LARGE=1: 1M) into the
-# sema_pkg_bench database, serves the release build and loads fixed queries with wrk;
-# writes bench/search-<size>.md and the Search section of bench/REPORT.md.
+# $(BENCH_DB) database (dropped and recreated; BENCH_DROP=1 drops it afterwards), serves the
+# release build and loads fixed queries with wrk; writes bench/search-<size>.md and the
+# Search section of bench/REPORT.md.
+BENCH_DB ?= sema_pkg_bench
 bench-search: build bench-tools
-	LARGE=$(LARGE) bash bench/search.sh
+	LARGE=$(LARGE) BENCH_DB=$(BENCH_DB) bash bench/search.sh

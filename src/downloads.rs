@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use diesel::sql_types::{Array, BigInt, Date};
+use diesel::sql_types::{Array, BigInt, Date, Integer};
 use diesel_async::RunQueryDsl;
 
 use crate::db::Pool;
@@ -63,5 +63,34 @@ impl Downloads {
             return Err(e);
         }
         Ok(batch.len())
+    }
+}
+
+/// Rollups recomputed per sweep transaction: short transactions, and another
+/// instance can take over between them.
+const SWEEP_BATCH: i32 = 5000;
+
+/// The daily sweep: recomputes the 90-day counts (and the search popularity
+/// that follows them) of every package not refreshed today, as the window
+/// moved for packages nobody downloaded too. `None` when another instance
+/// holds the sweep (an advisory lock in `sweep_package_downloads`).
+pub async fn sweep_recent(pool: &Pool) -> anyhow::Result<Option<u64>> {
+    #[derive(diesel::QueryableByName)]
+    struct Swept {
+        #[diesel(sql_type = Integer)]
+        n: i32,
+    }
+    let mut conn = pool.get().await?;
+    let mut swept = 0u64;
+    loop {
+        let batch: Swept = diesel::sql_query("SELECT sweep_package_downloads($1) AS n")
+            .bind::<Integer, _>(SWEEP_BATCH)
+            .get_result(&mut conn)
+            .await?;
+        match batch.n {
+            n if n < 0 && swept == 0 => return Ok(None),
+            n if n < SWEEP_BATCH => return Ok(Some(swept + n.max(0) as u64)),
+            n => swept += n as u64,
+        }
     }
 }

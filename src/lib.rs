@@ -202,6 +202,7 @@ pub fn server(
         ));
     }
     let flush_every = Duration::from_secs(state.config.download_flush_secs.max(1));
+    let sweep_pool = state.pool.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(flush_every);
         let mut sweeps = 0u64;
@@ -227,6 +228,27 @@ pub fn server(
             state.reads.sweep();
             if sweeps % 720 == 1 {
                 let _ = auth::session_store::sweep(&state.pool).await;
+            }
+        }
+    });
+    // 90-day counts age daily even without downloads: sweep on startup, then
+    // whenever the day has changed (checked hourly).
+    let pool = sweep_pool;
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        let mut swept_on = None;
+        loop {
+            tick.tick().await;
+            let today = chrono::Utc::now().date_naive();
+            if swept_on == Some(today) {
+                continue;
+            }
+            match downloads::sweep_recent(&pool).await {
+                Ok(n) => {
+                    tracing::info!(packages = ?n, "swept 90-day download counts");
+                    swept_on = Some(today);
+                }
+                Err(e) => tracing::warn!(error = %e, "sweeping 90-day download counts"),
             }
         }
     });

@@ -131,6 +131,16 @@ diesel::table! {
     }
 }
 
+// Its tsvector columns (name_document, document) are only read by raw SQL in
+// registry::search, and diesel has no tsvector type: left out.
+diesel::table! {
+    package_search (package_id) {
+        package_id -> Int8,
+        canonical_name -> Text,
+        popularity -> Int2,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(package_owners -> packages (package_id));
 diesel::joinable!(package_owners -> users (user_id));
@@ -138,6 +148,7 @@ diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
 diesel::joinable!(package_downloads -> packages (package_id));
+diesel::joinable!(package_search -> packages (package_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -152,6 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     version_downloads,
     audit_log,
     package_downloads,
+    package_search,
 );
 
 diesel::table! {

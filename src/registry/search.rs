@@ -5,8 +5,12 @@
 //! query is a prefix of the name or of one of its `-`/`/` parts (`ht` finds
 //! `http`), or it is a close trigram match of the name (`jsno` finds `json`).
 //! Ranking: exact canonical name first, then `ts_rank_cd`, then 90-day
-//! downloads, then name. `keyword:`, `owner:` and `ns:` filter, in the query or
-//! as parameters. Input of any shape is safe: query words are reduced to
+//! downloads, then name. Only candidates are ranked: the exact name, and for
+//! the name-prefix path and the full-text path each, the most popular matches
+//! up to a window (`RANK_WINDOW`, widened for deeper pages), so a word that
+//! half the registry contains costs the window and not half the registry.
+//! Totals are exact up to `TOTAL_MAX`, then capped and flagged. `keyword:`,
+//! `owner:` and `ns:` filter, in the query or as parameters. Input of any shape is safe: query words are reduced to
 //! letters and digits and only ever reach Postgres as bound parameters; the SQL
 //! text is assembled from fixed fragments.
 
@@ -14,7 +18,7 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde::{Deserialize, Serialize};
 
 use super::names;
@@ -32,6 +36,19 @@ const FUZZY_MAX: i64 = 50;
 /// pg_trgm similarity that still catches a swapped pair in a four-letter name
 /// (`jsno`/`json` is 0.25; the default 0.3 misses it).
 const FUZZY_THRESHOLD: &str = "0.25";
+/// Results served per query, and where counting stops: past it `total` is
+/// this number and `total_capped` is true. A registry search is read in its
+/// first pages; counting a word that half the registry contains is not free.
+pub const TOTAL_MAX: i64 = 1000;
+/// Candidates ranked per matching path (name prefix, full text), taken in
+/// popularity order (see migration 000005); a deeper page widens it.
+const RANK_WINDOW: i64 = 50;
+/// Most popular packages a one-word query looks through before it asks GIN
+/// for every match instead.
+const WALK_MAX: i64 = 4000;
+/// Matches of a several-word query considered for its window (any beyond
+/// are not ranked): bounds the work when the words are all common.
+const MULTI_WORD_MAX: i64 = 2000;
 /// How much of a README the search document reads (the rest adds no signal).
 pub const README_EXCERPT_CHARS: usize = 4000;
 
@@ -54,7 +71,10 @@ pub struct SearchParams {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub packages: Vec<Hit>,
+    /// Matches, counted up to [`TOTAL_MAX`]; always an integer.
     pub total: i64,
+    /// More than [`TOTAL_MAX`] packages match; only the first are served.
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -324,22 +344,95 @@ fn filters(sql: &mut Sql, q: &Query) {
     }
 }
 
+impl Query {
+    fn has_filters(&self) -> bool {
+        !self.keywords.is_empty() || self.namespace.is_some() || self.owner.is_some()
+    }
+}
+
+/// `FROM package_search s` for a candidate walk: joined to `packages p` only
+/// when a filter needs its columns (the join doubles the cost of each step).
+/// package_search has no rows for removed packages.
+fn search_from(sql: &mut Sql, q: &Query) {
+    if q.has_filters() {
+        sql.push(" FROM package_search s JOIN packages p ON p.id = s.package_id WHERE true");
+        filters(sql, q);
+    } else {
+        sql.push(" FROM package_search s WHERE true");
+    }
+}
+
+/// Each query word as stemmed English or as-is ('simple', which keeps stop
+/// words such as names like `it`), all words required. Plain expressions over
+/// parameters, so the planner sees the value and estimates how common the
+/// words are (a rare word takes the GIN index, a common one the popularity walk).
+fn tsquery(sql: &mut Sql, words: &[String]) {
+    sql.push("(");
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            sql.push(" && ");
+        }
+        sql.push("(plainto_tsquery('english'::regconfig, ")
+            .bind(Bind::Text(w.clone()))
+            .push(") || plainto_tsquery('simple'::regconfig, ")
+            .bind(Bind::Text(w.clone()))
+            .push("))");
+    }
+    sql.push(")");
+}
+
+/// Name-prefix matches (`key` a prefix of the name or of a part after `-` or
+/// `/`), most popular first, off package_name_parts' index: the range of parts
+/// starting with the key's last part, and LIKE on the name (in the index too)
+/// for the exact meaning. A name key has no LIKE wildcards.
+fn by_name(sql: &mut Sql, q: &Query, key: &str, limit: i64, most_popular: bool) {
+    let last = key
+        .rsplit(['-', '/'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(key);
+    sql.push("SELECT n.package_id AS id FROM package_name_parts n");
+    if q.has_filters() {
+        sql.push(" JOIN packages p ON p.id = n.package_id WHERE true");
+        filters(sql, q);
+    } else {
+        sql.push(" WHERE true");
+    }
+    sql.push(" AND n.part LIKE ")
+        .bind(Bind::Text(format!("{last}%")))
+        .push(" AND ");
+    name_like(sql, key, "n");
+    if most_popular {
+        sql.push(" ORDER BY n.popularity DESC");
+    }
+    sql.push(" LIMIT ").bind(Bind::Int(limit));
+}
+
+fn name_like(sql: &mut Sql, key: &str, table: &str) {
+    sql.push(&format!("({table}.canonical_name LIKE "))
+        .bind(Bind::Text(format!("{key}%")))
+        .push(&format!(" OR {table}.canonical_name LIKE "))
+        .bind(Bind::Text(format!("%-{key}%")))
+        .push(&format!(" OR {table}.canonical_name LIKE "))
+        .bind(Bind::Text(format!("%/{key}%")))
+        .push(")");
+}
+
 const PAGE_COLUMNS: &str = "page.name, page.description, page.downloads, page.recent_downloads,
        page.keywords, page.updated_at, page.exact_match,
        ARRAY(SELECT v.version FROM versions v WHERE v.package_id = page.id AND NOT v.yanked) AS versions";
 
 /// The whole search as one statement: the total and one page, so totals are
-/// honest even past the last page.
+/// honest even past the last page. Totals are counted up to `TOTAL_MAX + 1`.
 fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     let mut sql = Sql::default();
     if !q.has_text() {
         // Browse: straight off the order's index, counting only what the filters keep.
         sql.push("SELECT t.total, ")
             .push(PAGE_COLUMNS)
-            .push(" FROM (SELECT count(*) AS total FROM packages p WHERE true");
+            .push(" FROM (SELECT count(*) AS total FROM (SELECT 1 FROM packages p WHERE true");
         filters(&mut sql, q);
-        sql.push(
-            ") t LEFT JOIN LATERAL (
+        sql.push(" LIMIT ").bind(Bind::Int(TOTAL_MAX + 1)).push(
+            ") c) t LEFT JOIN LATERAL (
                SELECT p.id, p.name, p.description, s.downloads, s.recent_downloads, p.keywords,
                       p.updated_at, false AS exact_match
                FROM packages p JOIN package_downloads s ON s.package_id = p.id WHERE true",
@@ -354,37 +447,72 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
             .push(") page ON true");
         return sql;
     }
+    // Candidates: the exact name, and per matching path (name prefix, full
+    // text) its most popular matches up to a window. Only candidates are
+    // ranked, so a word that matches half the registry costs the window, not
+    // half the registry. The window covers at least the requested page.
+    let window = RANK_WINDOW.max(offset + limit);
     let exact = names::canonical(&q.text);
-    sql.push("WITH q AS MATERIALIZED (SELECT ");
-    if q.words.is_empty() {
-        sql.push("NULL::tsquery AS tsq)");
-    } else {
-        // Each word as stemmed English or as-is ('simple', which keeps stop
-        // words such as names like `it`), all words required.
-        sql.push(
-            "(SELECT tsquery_and_agg(plainto_tsquery('english'::regconfig, w)
-                                     || plainto_tsquery('simple'::regconfig, w))
-              FROM unnest(",
-        )
-        .bind(Bind::Texts(q.words.clone()))
-        .push("::text[]) w) AS tsq)");
-    }
-    sql.push(", found AS (SELECT p.id FROM packages p WHERE p.canonical_name = ")
+    sql.push("WITH exact AS (SELECT p.id FROM packages p WHERE p.canonical_name = ")
         .bind(Bind::Text(exact.clone()));
-    if !q.words.is_empty() {
-        sql.push(" UNION SELECT p.id FROM packages p, q WHERE p.search_document @@ q.tsq");
+    filters(&mut sql, q);
+    sql.push("), by_name AS (");
+    match &q.name_key {
+        Some(key) => by_name(&mut sql, q, key, window, true),
+        None => {
+            sql.push("SELECT NULL::bigint AS id WHERE false");
+        }
     }
-    if let Some(key) = &q.name_key {
-        // Prefix of the name or of a part after `-` or `/` (a `-`/`/`/alnum
-        // key has no LIKE wildcards). The trigram index serves all three.
-        sql.push(" UNION SELECT p.id FROM packages p WHERE p.canonical_name LIKE ")
-            .bind(Bind::Text(format!("{key}%")))
-            .push(" OR p.canonical_name LIKE ")
-            .bind(Bind::Text(format!("%-{key}%")))
-            .push(" OR p.canonical_name LIKE ")
-            .bind(Bind::Text(format!("%/{key}%")));
+    if q.words.len() == 1 {
+        // One word: walk the WALK_MAX most popular packages and keep the
+        // matches. A common word fills the window there, and those are
+        // exactly its most popular matches. Bounded either way: the planner's
+        // guess at how common a word is can be far off (a word it has no
+        // statistics for looks common), and an unbounded walk on a bad guess
+        // reads the whole table.
+        sql.push("), walked AS (SELECT id FROM (SELECT s.package_id AS id, s.document");
+        search_from(&mut sql, q);
+        sql.push(" ORDER BY s.popularity DESC LIMIT ")
+            .bind(Bind::Int(WALK_MAX))
+            .push(") top WHERE top.document @@ ");
+        tsquery(&mut sql, &q.words);
+        sql.push(" LIMIT ").bind(Bind::Int(window));
     }
-    sql.push("), cand AS (SELECT id FROM found");
+    sql.push("), by_text AS (");
+    if q.words.is_empty() {
+        sql.push("SELECT NULL::bigint AS id WHERE false");
+    } else if q.words.len() == 1 {
+        // Otherwise the word is rare among popular packages, so (almost
+        // always) rare: GIN finds all its matches, the window takes the most
+        // popular (`+ 0`: not by walking the popularity index).
+        sql.push("SELECT id FROM walked WHERE (SELECT count(*) FROM walked) >= ")
+            .bind(Bind::Int(window))
+            .push(" UNION ALL (SELECT s.package_id AS id");
+        search_from(&mut sql, q);
+        sql.push(" AND (SELECT count(*) FROM walked) < ")
+            .bind(Bind::Int(window))
+            .push(" AND s.document @@ ");
+        tsquery(&mut sql, &q.words);
+        sql.push(" ORDER BY s.popularity + 0 DESC LIMIT ")
+            .bind(Bind::Int(window))
+            .push(")");
+    } else {
+        // Several words: the planner multiplies their frequencies and can be
+        // far off too. The AND of words is usually small; GIN finds it, and
+        // at most MULTI_WORD_MAX of its matches are ordered by popularity.
+        sql.push("SELECT id FROM (SELECT s.package_id AS id, s.popularity");
+        search_from(&mut sql, q);
+        sql.push(" AND s.document @@ ");
+        tsquery(&mut sql, &q.words);
+        sql.push(" LIMIT ")
+            .bind(Bind::Int(MULTI_WORD_MAX.max(window)))
+            .push(") m ORDER BY popularity DESC LIMIT ")
+            .bind(Bind::Int(window));
+    }
+    sql.push(
+        "), found AS (SELECT id FROM exact UNION SELECT id FROM by_name UNION SELECT id FROM by_text),
+         cand AS (SELECT id FROM found",
+    );
     if let Some(key) = q
         .name_key
         .as_ref()
@@ -396,12 +524,13 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
             " UNION (SELECT p.id FROM packages p WHERE NOT EXISTS (SELECT 1 FROM found)
                      AND p.canonical_name % ",
         )
-        .bind(Bind::Text(key.clone()))
-        .push(" ORDER BY similarity(p.canonical_name, ")
-        .bind(Bind::Text(key.clone()))
-        .push(") DESC, p.canonical_name LIMIT ")
-        .bind(Bind::Int(FUZZY_MAX))
-        .push(")");
+        .bind(Bind::Text(key.clone()));
+        filters(&mut sql, q);
+        sql.push(" ORDER BY similarity(p.canonical_name, ")
+            .bind(Bind::Text(key.clone()))
+            .push(") DESC, p.canonical_name LIMIT ")
+            .bind(Bind::Int(FUZZY_MAX))
+            .push(")");
     }
     sql.push(
         "), hits AS (
@@ -414,13 +543,9 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
         // Name-only matches (prefix, then typo by closeness) rank below any
         // text match and above nothing, ties still going to popularity.
         Some(key) => {
-            sql.push("CASE WHEN fts.r > 0 THEN fts.r WHEN p.canonical_name LIKE ")
-                .bind(Bind::Text(format!("{key}%")))
-                .push(" OR p.canonical_name LIKE ")
-                .bind(Bind::Text(format!("%-{key}%")))
-                .push(" OR p.canonical_name LIKE ")
-                .bind(Bind::Text(format!("%/{key}%")))
-                .push(" THEN 0.01 ELSE 0.01 * similarity(p.canonical_name, ")
+            sql.push("CASE WHEN fts.r > 0 THEN fts.r WHEN ");
+            name_like(&mut sql, key, "p");
+            sql.push(" THEN 0.01 ELSE 0.01 * similarity(p.canonical_name, ")
                 .bind(Bind::Text(key.clone()))
                 .push(") END AS rank,");
         }
@@ -430,26 +555,58 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     }
     sql.push(
         "
-                  COALESCE(s.downloads, 0) AS downloads,
-                  COALESCE(s.recent_downloads, 0) AS recent_downloads
-           FROM cand JOIN packages p ON p.id = cand.id CROSS JOIN q
-           CROSS JOIN LATERAL (SELECT COALESCE(ts_rank_cd('{0.05, 0.2, 0.4, 1.0}', p.search_document, q.tsq), 0) AS r) fts
-           LEFT JOIN package_downloads s ON s.package_id = p.id
-           WHERE true",
+                  COALESCE(d.downloads, 0) AS downloads,
+                  COALESCE(d.recent_downloads, 0) AS recent_downloads
+           FROM cand JOIN packages p ON p.id = cand.id JOIN package_search s ON s.package_id = cand.id
+           CROSS JOIN LATERAL (SELECT ",
     );
-    filters(&mut sql, q);
-    sql.push(") SELECT t.total, ")
+    if q.words.is_empty() {
+        sql.push("0::real AS r) fts");
+    } else {
+        sql.push("COALESCE(ts_rank_cd('{0.05, 0.2, 0.4, 1.0}', s.document, ");
+        tsquery(&mut sql, &q.words);
+        sql.push("), 0) AS r) fts");
+    }
+    sql.push(" LEFT JOIN package_downloads d ON d.package_id = p.id)");
+    // The total: the candidates themselves when no window filled up (then
+    // they are every match), else a count that stops at TOTAL_MAX + 1.
+    sql.push(" SELECT t.total, ")
         .push(PAGE_COLUMNS)
-        .push(
-            " FROM (SELECT count(*) AS total FROM hits) t
+        .push(" FROM (SELECT CASE WHEN (SELECT count(*) FROM by_name) < ")
+        .bind(Bind::Int(window))
+        .push(" AND (SELECT count(*) FROM by_text) < ")
+        .bind(Bind::Int(window))
+        .push(" THEN (SELECT count(*) FROM hits) ELSE (SELECT count(*) FROM (");
+    // Each path counted up to the cap: their union reaches it exactly when
+    // the true total does.
+    match &q.name_key {
+        Some(key) => {
+            sql.push("(");
+            // Counting needs no order: the range scan stops at the cap.
+            by_name(&mut sql, q, key, TOTAL_MAX + 1, false);
+            sql.push(")");
+        }
+        None => {
+            sql.push("SELECT NULL::bigint AS id WHERE false");
+        }
+    }
+    if !q.words.is_empty() {
+        sql.push(" UNION (SELECT s.package_id AS id");
+        search_from(&mut sql, q);
+        sql.push(" AND s.document @@ ");
+        tsquery(&mut sql, &q.words);
+        sql.push(" LIMIT ").bind(Bind::Int(TOTAL_MAX + 1)).push(")");
+    }
+    sql.push(
+        ") c) END AS total) t
              LEFT JOIN LATERAL (SELECT * FROM hits ORDER BY ",
-        )
-        .push(sort.order_by())
-        .push(" LIMIT ")
-        .bind(Bind::Int(limit))
-        .push(" OFFSET ")
-        .bind(Bind::Int(offset))
-        .push(") page ON true");
+    )
+    .push(sort.order_by())
+    .push(" LIMIT ")
+    .bind(Bind::Int(limit))
+    .push(" OFFSET ")
+    .bind(Bind::Int(offset))
+    .push(") page ON true");
     sql
 }
 
@@ -461,34 +618,43 @@ pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult
     let per_page = int_param(&p.per_page, "per_page", PER_PAGE_DEFAULT)?.clamp(1, PER_PAGE_MAX);
     let q = Query::parse(p);
     let sort = Sort::parse(p.sort.as_deref(), q.has_text())?;
-    // Deep pages are not a search use: past this one a page is empty (the
-    // total still counted), which keeps OFFSET work bounded.
-    let (limit, offset) = if page > 10_000 {
+    // At most TOTAL_MAX results are served: past them a page is empty (the
+    // total still counted), which keeps OFFSET and ranking work bounded.
+    let start = (page - 1).saturating_mul(per_page);
+    let (limit, offset) = if start >= TOTAL_MAX {
         (0, 0)
     } else {
-        (per_page, (page - 1) * per_page)
+        (per_page.min(TOTAL_MAX - start), start)
     };
     if q.has_text() && q.words.is_empty() && q.name_key.is_none() {
         // Only punctuation: nothing can match but an exact (impossible) name.
         return Ok(SearchResults {
             packages: Vec::new(),
             total: 0,
+            total_capped: false,
             page,
             per_page,
         });
     }
-    if q.single_token && q.name_key.as_ref().is_some_and(|k| k.len() >= 3) {
-        // Session-level on a pooled connection: only the `%` operator reads it.
-        conn.batch_execute(&format!(
-            "SET pg_trgm.similarity_threshold = {FUZZY_THRESHOLD}"
-        ))
+    let fuzzy = q.single_token && q.name_key.as_ref().is_some_and(|k| k.len() >= 3);
+    let sql = statement(&q, sort, limit, offset);
+    let rows: Vec<Row> = conn
+        .transaction::<_, AppError, _>(async move |conn| {
+            // Settings for this statement only (SET LOCAL). No parallel
+            // workers: starting them costs more than these bounded plans, on
+            // two cores under concurrent requests. The `%` operator reads the
+            // threshold.
+            let mut set = String::from("SET LOCAL max_parallel_workers_per_gather = 0");
+            if fuzzy {
+                set.push_str(&format!(
+                    "; SET LOCAL pg_trgm.similarity_threshold = {FUZZY_THRESHOLD}"
+                ));
+            }
+            conn.batch_execute(&set).await?;
+            Ok(sql.query().load(conn).await?)
+        })
         .await?;
-    }
-    let rows: Vec<Row> = statement(&q, sort, limit, offset)
-        .query()
-        .load(conn)
-        .await?;
-    let total = rows.as_slice().first().map(|r| r.total).unwrap_or(0);
+    let counted = rows.as_slice().first().map(|r| r.total).unwrap_or(0);
     let packages = rows
         .into_iter()
         .filter_map(|r| {
@@ -506,7 +672,8 @@ pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult
         .collect();
     Ok(SearchResults {
         packages,
-        total,
+        total: counted.min(TOTAL_MAX),
+        total_capped: counted > TOTAL_MAX,
         page,
         per_page,
     })

@@ -71,7 +71,12 @@ pub async fn show(
         u
     };
     let results = Results {
-        total: view::count(found.total),
+        // Counting stops at search::TOTAL_MAX: "1,000+ packages".
+        total: if found.total_capped {
+            format!("{}+", view::count(found.total))
+        } else {
+            view::count(found.total)
+        },
         total_n: found.total,
         page: found.page,
         pages,

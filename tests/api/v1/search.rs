@@ -458,3 +458,165 @@ async fn hostile_queries_never_5xx() {
         );
     }
 }
+
+/// `n` packages `{prefix}-1…n` straight into the tables (publishing a
+/// thousand tarballs would only slow the test), each with one version and
+/// `base + i` downloads today; the triggers keep the rollup and search rows.
+async fn bulk(app: &TestApp, prefix: &str, n: i64, description: &str, base: i64) {
+    app.sql(&format!(
+        "INSERT INTO packages (name, canonical_name, description)
+         SELECT '{prefix}-' || i, '{prefix}-' || i, '{description}' FROM generate_series(1, {n}) i"
+    ))
+    .await;
+    app.sql(&format!(
+        "INSERT INTO versions (package_id, version, version_key, checksum, size_bytes)
+         SELECT id, '1.0.0', '1.0.0', 'x', 1 FROM packages WHERE name LIKE '{prefix}-%'"
+    ))
+    .await;
+    if base > 0 {
+        app.sql(&format!(
+            "INSERT INTO version_downloads (version_id, date, downloads)
+             SELECT v.id, current_date, {base} + p.id FROM versions v JOIN packages p ON p.id = v.package_id
+             WHERE p.name LIKE '{prefix}-%'"
+        ))
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn totals_stop_at_the_cap_and_pages_past_it_are_empty() {
+    let app = TestApp::spawn().await;
+    bulk(&app, "capped", 1100, "A capword thing", 0).await;
+    for q in ["q=capword", "q=capped", "q=thing+capword", "q="] {
+        let v = search(&app, q).await;
+        assert_eq!(v["total"], 1000, "{q}");
+        assert!(v["total"].is_i64());
+        assert_eq!(v["total_capped"], true, "{q}");
+        assert_eq!(names(&v).len(), 20, "{q}");
+        // The last served page is full; past it, pages are empty.
+        let v = search(&app, &format!("{q}&per_page=100&page=10")).await;
+        assert_eq!(names(&v).len(), 100, "{q}");
+        let v = search(&app, &format!("{q}&per_page=100&page=11")).await;
+        assert!(names(&v).is_empty(), "{q}");
+        assert_eq!(v["total"], 1000);
+    }
+    // Below the cap, totals are exact: `capped-7`, `capped-70`…`79`, `capped-700`…`799`.
+    let v = search(&app, "q=capped-7").await;
+    assert_eq!(v["total"], 111);
+    assert_eq!(v["total_capped"], false);
+    assert_eq!(names(&v)[0], "capped-7");
+    assert_eq!(v["packages"][0]["exact_match"], true);
+    let v = search(&app, "q=capword+zzzz").await;
+    assert_eq!(
+        (v["total"].as_i64(), v["total_capped"].as_bool()),
+        (Some(0), Some(false))
+    );
+    // The web page says so.
+    let page = app
+        .client()
+        .get(app.url("/search?q=capword"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1,000+ packages"), "{page}");
+}
+
+#[tokio::test]
+async fn name_matches_are_ranked_even_when_many_popular_packages_mention_the_word() {
+    let app = TestApp::spawn().await;
+    // More popular description-only matches than the ranking window holds.
+    bulk(&app, "noise", 150, "Works with zebra", 1000).await;
+    let (_, t) = app.user_with_token("alice").await;
+    put(&app, &t, "zebra-kit", "1.0.0", "Stripes", &[], "Docs.").await;
+    put(&app, &t, "okapi", "1.0.0", "Not a zebra", &[], "Docs.").await;
+    let v = search(&app, "q=zebra").await;
+    assert_eq!(names(&v)[0], "zebra-kit");
+    assert_eq!(v["total"], 152);
+    assert_eq!(v["total_capped"], false);
+    // Among equal text matches the most downloaded come first.
+    assert_eq!(v["packages"][1]["name"], "noise-150");
+    let recent: Vec<i64> = v["packages"].as_array().unwrap()[1..]
+        .iter()
+        .map(|p| p["recent_downloads"].as_i64().unwrap())
+        .collect();
+    assert!(recent.windows(2).all(|w| w[0] >= w[1]), "{recent:?}");
+    // A deeper page widens the window: every match can be reached.
+    let v = search(&app, "q=zebra&per_page=100&page=2").await;
+    assert_eq!(v["total"], 152);
+    assert_eq!(names(&v).len(), 52);
+    assert_eq!(names(&v).last().unwrap(), "okapi");
+}
+
+#[tokio::test]
+async fn the_daily_sweep_ages_out_old_downloads_under_a_lock() {
+    use diesel_async::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let (_, t) = app.user_with_token("alice").await;
+    put(&app, &t, "old-news", "1.0.0", "A gadget", &[], "Docs.").await;
+    put(&app, &t, "fresh", "1.0.0", "A gadget", &[], "Docs.").await;
+    downloads(&app, "fresh", 100, 0).await;
+    // 500 downloads 95 days ago, and a rollup computed six days ago, when
+    // they were still in the 90-day window (the flusher never touches it again).
+    app.sql(
+        "INSERT INTO version_downloads (version_id, date, downloads)
+         SELECT v.id, current_date - 95, 500 FROM versions v JOIN packages p ON p.id = v.package_id
+         WHERE p.name = 'old-news'",
+    )
+    .await;
+    let stale =
+        "UPDATE package_downloads SET recent_downloads = 500, refreshed_on = current_date - 6
+                 WHERE package_id = (SELECT id FROM packages WHERE name = 'old-news')";
+    app.sql(stale).await;
+    app.sql(
+        "UPDATE package_search SET popularity = package_popularity(500)
+         WHERE package_id = (SELECT id FROM packages WHERE name = 'old-news')",
+    )
+    .await;
+    assert_eq!(
+        names(&search(&app, "q=gadget").await),
+        ["old-news", "fresh"]
+    );
+
+    // Another instance is sweeping: this one leaves it alone.
+    let mut other = app.pool.get().await.unwrap();
+    diesel::sql_query("SELECT pg_advisory_lock(hashtext('sema-pkg: sweep package_downloads'))")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert_eq!(
+        sema_pkg::downloads::sweep_recent(&app.pool).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        names(&search(&app, "q=gadget").await),
+        ["old-news", "fresh"]
+    );
+    diesel::sql_query("SELECT pg_advisory_unlock(hashtext('sema-pkg: sweep package_downloads'))")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    drop(other);
+
+    let swept = sema_pkg::downloads::sweep_recent(&app.pool).await.unwrap();
+    assert_eq!(swept, Some(1), "only the stale rollup");
+    let v = search(&app, "q=gadget").await;
+    assert_eq!(names(&v), ["fresh", "old-news"]);
+    assert_eq!(v["packages"][1]["recent_downloads"], 0);
+    assert_eq!(v["packages"][1]["downloads"], 500);
+    assert_eq!(
+        app.sql_count(
+            "SELECT popularity FROM package_search s JOIN packages p ON p.id = s.package_id
+             WHERE p.name = 'old-news'"
+        )
+        .await,
+        0
+    );
+    // Swept today: a second sweep has nothing to do.
+    assert_eq!(
+        sema_pkg::downloads::sweep_recent(&app.pool).await.unwrap(),
+        Some(0)
+    );
+}
