@@ -266,3 +266,69 @@ pub async fn listen(caches: Arc<Caches>, database_url: String, listening: IntGau
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caches() -> Caches {
+        let lookups = IntCounterVec::new(prometheus::Opts::new("t", "t"), &["shelf", "result"])
+            .expect("valid metric");
+        let c = Caches::new(&lookups, 1024);
+        c.set_enabled(true);
+        c
+    }
+
+    #[test]
+    fn a_value_computed_across_an_invalidation_is_not_kept() {
+        let c = caches();
+        let ticket = c.metadata.ticket();
+        // Another instance's change arrives while the value is being computed.
+        c.apply("7");
+        c.metadata
+            .put("json".into(), ticket, 7, Rendered::new("stale"));
+        assert!(c.metadata.get("json").is_none());
+        let ticket = c.metadata.ticket();
+        c.metadata
+            .put("json".into(), ticket, 7, Rendered::new("fresh"));
+        assert_eq!(&c.metadata.get("json").expect("kept").body[..], b"fresh");
+    }
+
+    #[test]
+    fn a_change_drops_that_package_everywhere_and_star_drops_all() {
+        let c = caches();
+        for (key, id) in [("a", 1), ("b", 2)] {
+            let t = c.metadata.ticket();
+            c.metadata.put(key.into(), t, id, Rendered::new(key));
+            let t = c.pages.ticket();
+            c.pages.put(key.into(), t, id, Rendered::new(key));
+        }
+        c.apply("1");
+        assert!(c.metadata.get("a").is_none() && c.pages.get("a").is_none());
+        assert!(c.metadata.get("b").is_some() && c.pages.get("b").is_some());
+        c.apply("*");
+        assert!(c.metadata.get("b").is_none() && c.pages.get("b").is_none());
+    }
+
+    #[test]
+    fn nothing_is_served_or_kept_while_the_listener_is_away() {
+        let c = caches();
+        let t = c.metadata.ticket();
+        c.metadata.put("a".into(), t, 1, Rendered::new("a"));
+        c.set_enabled(false);
+        assert!(c.metadata.get("a").is_none());
+        let t = c.metadata.ticket();
+        c.metadata.put("a".into(), t, 1, Rendered::new("a"));
+        // Turned back on without the reconnect's emptying: nothing was kept.
+        c.enabled.store(true, Ordering::Release);
+        assert!(c.metadata.get("a").is_none());
+    }
+
+    #[test]
+    fn tarballs_are_bounded_by_bytes_and_size() {
+        let c = caches();
+        assert!(c.tarballs.wants(Tarballs::MAX_ONE) && !c.tarballs.wants(Tarballs::MAX_ONE + 1));
+        c.tarballs.put("abc", Bytes::from_static(b"tgz"));
+        assert_eq!(&c.tarballs.get("abc").expect("kept")[..], b"tgz");
+    }
+}
