@@ -18,6 +18,7 @@
 # results in a temporary folder, no search run. Needs wrk, nginx, psql, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 SMOKE=${BENCH_SMOKE:-}
 if [ -n "$SMOKE" ]; then
@@ -98,6 +99,11 @@ start_server() { # [PACKAGE_CACHE value]
     done
     cat "$WORK/server.log" >&2
     exit 1
+}
+stop_server() {
+    kill "$SERVER"
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=
 }
 start_server
 sleep 2
@@ -230,9 +236,7 @@ run p5 "$P5_URL"
 run p5_nginx "$NG/p5.html"
 # The framework's floor: an empty handler behind the same middleware stack.
 run floor "$API/healthz"
-kill "$SERVER"
-wait "$SERVER" 2>/dev/null || true
-SERVER=
+stop_server
 
 # Before/after for the cache: the same reads with every answer from Postgres.
 echo "== P1, P2, P5 again with PACKAGE_CACHE=off"
@@ -240,9 +244,7 @@ start_server off
 run p1_off "$P1_URL"
 run p2_off "$P2_URL"
 run p5_off "$P5_URL"
-kill "$SERVER"
-wait "$SERVER" 2>/dev/null || true
-SERVER=
+stop_server
 
 # P3 is the search benchmark's own run and report.
 if [ -z "$SMOKE" ] && [ -z "${BENCH_SKIP_SEARCH:-}" ]; then
@@ -341,12 +343,5 @@ section=$WORK/section.md
     if [ -f bench/install-notes.md ]; then echo; cat bench/install-notes.md; fi
     echo "<!-- install:end -->"
 } >"$section"
-if grep -q '<!-- install:begin' "$REPORT"; then
-    awk -v f="$section" '
-        /<!-- install:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-        /<!-- install:end -->/ { skip = 0; next }
-        !skip' "$REPORT" >"$WORK/report" && cp "$WORK/report" "$REPORT"
-else
-    { head -1 "$REPORT"; echo; cat "$section"; tail -n +2 "$REPORT"; } >"$WORK/report" && cp "$WORK/report" "$REPORT"
-fi
+replace_section install "$section"
 echo "updated $REPORT and $OUT_DIR/report.json"

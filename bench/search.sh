@@ -6,6 +6,7 @@
 # Not part of `make test`. Needs: target/release/sema-pkg, wrk, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 LARGE=${LARGE:-}
 N=${N:-$([ -n "$LARGE" ] && echo 1000000 || echo 100000)}
@@ -161,7 +162,6 @@ fi
 
 # REPORT.md: replace only the Search section (between the markers).
 REPORT=bench/REPORT.md
-[ -f "$REPORT" ] || printf '# Benchmarks\n' >"$REPORT"
 section="$WORK/section.md"
 {
     echo "<!-- search:begin (bench/search.sh writes this section) -->"
@@ -178,12 +178,5 @@ section="$WORK/section.md"
     [ -f bench/search-notes.md ] && cat bench/search-notes.md
     echo "<!-- search:end -->"
 } >"$section"
-if grep -q '<!-- search:begin' "$REPORT"; then
-    awk -v f="$section" '
-        /<!-- search:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-        /<!-- search:end -->/ { skip = 0; next }
-        !skip' "$REPORT" >"$WORK/report" && cp "$WORK/report" "$REPORT"
-else
-    { echo; cat "$section"; } >>"$REPORT"
-fi
+replace_section search "$section"
 echo "updated $REPORT"

@@ -39,15 +39,19 @@ pub fn json_config() -> web::JsonConfig {
         })
 }
 
+/// Whether the request's `If-None-Match` names `etag` (so a 304 will do).
+pub fn client_has(req: &HttpRequest, etag: &EntityTag) -> bool {
+    match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.strong_eq(etag)),
+        None => false,
+    }
+}
+
 /// A rendered JSON answer with its ETag; `304` when the client has it.
 pub fn rendered_json(req: &HttpRequest, r: &Rendered) -> HttpResponse {
     let etag = EntityTag::new_strong(r.etag.clone());
-    let fresh = match req.get_header::<IfNoneMatch>() {
-        Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.strong_eq(&etag)),
-        None => false,
-    };
-    if fresh {
+    if client_has(req, &etag) {
         return HttpResponse::NotModified()
             .insert_header(header::ETag(etag))
             .finish();

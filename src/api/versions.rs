@@ -1,10 +1,8 @@
 //! `/api/v1/packages/{name}/{version}`: show, download, yank, unyank.
 
 use actix_web::{
-    http::header::{
-        self, ContentDisposition, DispositionParam, DispositionType, EntityTag, IfNoneMatch,
-    },
-    web, HttpMessage, HttpRequest, HttpResponse,
+    http::header::{self, ContentDisposition, DispositionParam, DispositionType, EntityTag},
+    web, HttpRequest, HttpResponse,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -98,12 +96,7 @@ pub async fn download(
     };
     let etag = EntityTag::new_strong(v.checksum.clone());
     let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
-    let fresh = match req.get_header::<IfNoneMatch>() {
-        Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.strong_eq(&etag)),
-        None => false,
-    };
-    if fresh {
+    if super::client_has(&req, &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag))
             .insert_header(cache)

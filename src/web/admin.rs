@@ -162,43 +162,13 @@ struct Packages {
     paging: Paging,
 }
 
-pub struct EventRow {
-    pub at: String,
-    pub ago: String,
-    pub action: String,
-    pub actor: Option<String>,
-    pub token_id: Option<i64>,
-    pub package: Option<String>,
-    pub version: Option<String>,
-    pub subject: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl From<audit::Event> for EventRow {
-    fn from(e: audit::Event) -> Self {
-        EventRow {
-            at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            ago: view::ago(&e.at),
-            action: e.action,
-            actor: e.actor,
-            token_id: e.token_id,
-            package: e.package,
-            version: e.version,
-            subject: e.subject,
-            ip: e.ip,
-            user_agent: e.user_agent,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct Audit {
     actor: String,
     package: String,
     action: String,
-    rows: Vec<EventRow>,
+    rows: Vec<view::EventRow>,
     paging: Paging,
 }
 
@@ -277,7 +247,7 @@ async fn audit_section(
     ];
     Ok(Audit {
         paging: Paging::new(page, total, |p| query_string("/admin/audit", &pairs, p)),
-        rows: rows.into_iter().map(EventRow::from).collect(),
+        rows: rows.into_iter().map(view::EventRow::from).collect(),
         actor: filter.actor.clone(),
         package: filter.package.clone(),
         action: filter.action.clone(),

@@ -41,16 +41,20 @@ pub struct Layout {
     pub csrf: String,
 }
 
+/// A visitor who is not signed in gets no token unless they have one, so
+/// browsing creates no session (and anonymous pages can be cached).
+fn layout_token(session: &Session, signed_in: bool) -> String {
+    match signed_in {
+        true => csrf::token(session),
+        false => csrf::existing(session).unwrap_or_default(),
+    }
+}
+
 impl Layout {
-    /// A visitor who is not signed in gets no token unless they have one, so
-    /// browsing creates no session (and anonymous pages can be cached).
     pub fn new(session: &Session, user: Option<&User>) -> Layout {
         Layout {
             user: user.map(|u| u.username.clone()),
-            csrf: match user {
-                Some(_) => csrf::token(session),
-                None => csrf::existing(session).unwrap_or_default(),
-            },
+            csrf: layout_token(session, user.is_some()),
         }
     }
 
@@ -227,10 +231,7 @@ pub fn render_error<B: actix_web::body::MessageBody + 'static>(
             .is_some();
         let layout = Layout {
             user: signed_in.then(|| "Account".to_string()),
-            csrf: match signed_in {
-                true => csrf::token(&session),
-                false => csrf::existing(&session).unwrap_or_default(),
-            },
+            csrf: layout_token(&session, signed_in),
         };
         let mut meta = Meta::new(title, message.clone());
         meta.header_search = true;

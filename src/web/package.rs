@@ -150,33 +150,6 @@ pub struct VersionTotal {
     pub width: i64,
 }
 
-/// One audit-log entry as the Activity tab shows it.
-pub struct ActivityRow {
-    pub at: String,
-    pub ago: String,
-    pub action: String,
-    pub actor: Option<String>,
-    pub token_id: Option<i64>,
-    pub version: Option<String>,
-    pub subject: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl From<audit::Event> for ActivityRow {
-    fn from(e: audit::Event) -> Self {
-        ActivityRow {
-            at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            ago: view::ago(&e.at),
-            action: e.action,
-            actor: e.actor,
-            token_id: e.token_id,
-            version: e.version,
-            subject: e.subject,
-            ip: e.ip,
-        }
-    }
-}
-
 pub enum Panel {
     Readme {
         html: Option<String>,
@@ -193,7 +166,7 @@ pub enum Panel {
         chart: Chart,
         totals: Vec<VersionTotal>,
     },
-    Activity(Vec<ActivityRow>),
+    Activity(Vec<view::EventRow>),
 }
 
 #[derive(Template)]
@@ -484,7 +457,7 @@ async fn panel(
             audit::for_package(conn, pkg.id, audit::PACKAGE_ACTIVITY_LIMIT)
                 .await?
                 .into_iter()
-                .map(ActivityRow::from)
+                .map(view::EventRow::from)
                 .collect(),
         ),
     })

@@ -120,6 +120,37 @@ impl From<crate::registry::search::Hit> for PackageItem {
     }
 }
 
+/// One audit-log entry as the admin log and a package's Activity tab show it.
+pub struct EventRow {
+    pub at: String,
+    pub ago: String,
+    pub action: String,
+    pub actor: Option<String>,
+    pub token_id: Option<i64>,
+    pub package: Option<String>,
+    pub version: Option<String>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<crate::audit::Event> for EventRow {
+    fn from(e: crate::audit::Event) -> Self {
+        EventRow {
+            at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            ago: ago(&e.at),
+            action: e.action,
+            actor: e.actor,
+            token_id: e.token_id,
+            package: e.package,
+            version: e.version,
+            subject: e.subject,
+            ip: e.ip,
+            user_agent: e.user_agent,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@ use std::process::Command;
 
 use crate::common::{expect_error, json, publish, tarball, TestApp};
 
-fn sema_pkg(app: &TestApp, args: &[&str]) -> (bool, String) {
+/// `sema-pkg ARGS` against the app's database and blob folder: (success, stdout + stderr).
+pub fn sema_pkg(app: &TestApp, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sema-pkg"))
         .args(args)
         .env("DATABASE_URL", &app.database_url)

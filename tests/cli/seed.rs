@@ -1,14 +1,16 @@
 //! `sema-pkg seed --packages N --users U --versions V --tarballs K`: the bulk
 //! seeder builds a registry that the real client installs from.
 
+use crate::admin::sema_pkg;
 use crate::common::TestApp;
 use crate::{lock, ok, project_dir, Shell};
 
 #[tokio::test]
 async fn bulk_seed_builds_a_registry_the_client_installs_from() {
     let app = TestApp::spawn().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sema-pkg"))
-        .args([
+    let (seeded, out) = sema_pkg(
+        &app,
+        &[
             "seed",
             "--packages",
             "60",
@@ -18,13 +20,9 @@ async fn bulk_seed_builds_a_registry_the_client_installs_from() {
             "5",
             "--tarballs",
             "60",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("BLOB_DIR", app.blob_dir.path())
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+        ],
+    );
+    assert!(seeded, "{out}");
 
     assert_eq!(app.sql_count("SELECT count(*) FROM packages").await, 60);
     assert_eq!(app.sql_count("SELECT count(*) FROM users").await, 7);
