@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts (sourced, not run).
 
 # replace_section NAME FILE: puts FILE (which starts with `<!-- NAME:begin` and

@@ -7,7 +7,7 @@ BIN=${1:-./target/release/sema-pkg}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 WORK=$(mktemp -d)
 SRC_DB=sema_pkg_drill_src DST_DB=sema_pkg_drill_dst
-cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true; for d in $SRC_DB $DST_DB; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)"; done; rm -rf "$WORK"; }
+cleanup() { if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi; for d in $SRC_DB $DST_DB; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)"; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 cleanup; WORK=$(mktemp -d)
 export RUST_LOG=warn
@@ -18,7 +18,7 @@ DATABASE_URL=$PG/$SRC_DB BLOB_DIR=$WORK/src-blobs "$BIN" seed
 echo "== back up: pg_dump (custom format) and the blob folder"
 pg_dump -Fc -d "$PG/$SRC_DB" -f "$WORK/registry.dump"
 tar -C "$WORK/src-blobs" -czf "$WORK/blobs.tar.gz" sha256
-ls -l "$WORK/registry.dump" "$WORK/blobs.tar.gz" | awk '{print $5, $9}'
+stat -c '%s %n' "$WORK/registry.dump" "$WORK/blobs.tar.gz"
 
 echo "== restore into a new database and blob folder"
 psql "$PG/postgres" -qc "CREATE DATABASE $DST_DB"
