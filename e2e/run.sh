@@ -11,7 +11,7 @@ if [ -z "${SEMA_PKG_BIN:-}" ]; then
   SEMA_PKG_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/sema-pkg"
 fi
 [ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium is missing (apt-get install -y chromium)" >&2; exit 1; }
-[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then npm ci --no-audit --no-fund; fi
 
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 # Named like the Rust tests' databases, so `make clean-test-dbs` sweeps a killed run's.
@@ -35,6 +35,12 @@ GITHUB_PID=$!
 for _ in $(seq 1 50); do [ -s "$WORK/github.port" ] && break; sleep 0.1; done
 GH="http://127.0.0.1:$(cat "$WORK/github.port")"
 
+# The demo data (alice owns json, …) for the page audits; the other suites publish their own.
+DATABASE_URL="$DB_URL" BLOB_DIR="$WORK/blobs" "$SEMA_PKG_BIN" migrate >"artifacts/seed.log" 2>&1
+DATABASE_URL="$DB_URL" BLOB_DIR="$WORK/blobs" "$SEMA_PKG_BIN" seed >>"artifacts/seed.log" 2>&1
+DATABASE_URL="$DB_URL" "$SEMA_PKG_BIN" admin promote sema >>"artifacts/seed.log" 2>&1
+
+# shellcheck disable=SC2097,SC2098 # PORT is the shell's too; the server gets the same value.
 GITHUB_CLIENT_ID=e2e-client GITHUB_CLIENT_SECRET=e2e-secret \
   GITHUB_AUTH_URL="$GH/login/oauth/authorize" GITHUB_TOKEN_URL="$GH/login/oauth/access_token" GITHUB_API_URL="$GH" \
 DATABASE_URL="$DB_URL" BLOB_DIR="$WORK/blobs" HOST=127.0.0.1 PORT="$PORT" \

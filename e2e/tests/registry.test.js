@@ -18,6 +18,7 @@ const PKG = `e2e-demo-${suffix}`;
 const PASSWORD = "correct-horse-battery";
 
 let browser, context, page;
+let helperCookie;
 const problems = [];
 // Console errors a step provokes on purpose (an error status the page shows).
 const expected = new Set();
@@ -195,7 +196,7 @@ test("publish through the API with that token, and a second owner exists", async
   ]) {
     await publish(token, `${n}-${suffix}`, "1.0.0", `# ${n}\n\n${d}.`, d, k);
   }
-  await registerViaApi(HELPER);
+  helperCookie = await registerViaApi(HELPER);
 });
 
 test("home page", async () => {
@@ -224,7 +225,7 @@ test("search as you type", async () => {
 test("open the package and read its README", async () => {
   await page.locator("#results .pkg-name", { hasText: PKG }).click();
   await page.waitForURL(`**/packages/${PKG}`);
-  await page.locator(".readme h1", { hasText: PKG }).waitFor();
+  await page.locator(".readme h2", { hasText: PKG }).waitFor();
   await page.locator(".readme .tok-form", { hasText: "define" }).first().waitFor();
   assert.equal(await page.evaluate(() => window.__xss), undefined, "README script did not run");
   assert.equal(await page.locator("#install-cmd").textContent(), `sema pkg add ${PKG}`);
@@ -236,6 +237,7 @@ test("switch tabs without reloading", async () => {
   for (const [tab, path, probe] of [
     ["Versions", "/versions", "table.versions"],
     ["Dependencies", "/dependencies", ".tab-panel"],
+    ["Capabilities", "/capabilities", ".cap-facts"],
     ["Stats", "/stats", ".chart svg"],
     ["Owners", "/owners", "#owners-panel"],
   ]) {
@@ -255,14 +257,20 @@ test("add and remove an owner", async () => {
   await mark();
   await page.locator("#new-owner").fill(HELPER);
   await page.getByRole("button", { name: "Add owner" }).click();
-  await page.locator("#owners-panel li", { hasText: HELPER }).waitFor();
-  await page.locator("#owners-panel .ok", { hasText: `${HELPER} is now an owner` }).waitFor();
+  await page.locator("#owners-panel .ok", { hasText: `${HELPER} is invited` }).waitFor();
+  // Invited is not an owner: not listed until they accept.
+  assert.equal(await page.locator("#owners-panel li", { hasText: HELPER }).count(), 0);
   // An unknown user is an error message on the page, not a silent failure.
   expected.add("status of 404");
   await page.locator("#new-owner").fill("nobody-at-all");
   await page.getByRole("button", { name: "Add owner" }).click();
   await page.locator("#flash .error", { hasText: "not found" }).waitFor();
   expected.clear();
+  await assertNoReload();
+  const accepted = await api(`/me/invitations/${PKG}/accept`, { method: "POST", cookie: helperCookie, json: {} });
+  assert.equal(accepted.status, 200, await accepted.text());
+  await page.goto(`/packages/${PKG}/owners`);
+  await mark();
   await page.locator("#owners-panel li", { hasText: HELPER }).getByRole("button", { name: "Remove" }).click();
   await page.locator("#owners-panel .ok", { hasText: `${HELPER} is no longer an owner` }).waitFor();
   assert.equal(await page.locator("#owners-panel li", { hasText: HELPER }).count(), 0);
@@ -273,10 +281,10 @@ test("yank and unyank a version", async () => {
   await page.goto(`/packages/${PKG}/versions`);
   await mark();
   const row = page.locator("table.versions tbody tr", { hasText: "0.2.0" });
-  await row.getByRole("button", { name: "Yank", exact: true }).click();
+  await row.getByRole("button", { name: "Yank 0.2.0", exact: true }).click();
   await row.locator(".badge-yanked").waitFor();
-  await row.getByRole("button", { name: "Unyank", exact: true }).click();
-  await row.getByRole("button", { name: "Yank", exact: true }).waitFor();
+  await row.getByRole("button", { name: "Unyank 0.2.0", exact: true }).click();
+  await row.getByRole("button", { name: "Yank 0.2.0", exact: true }).waitFor();
   assert.equal(await row.locator(".badge-yanked").count(), 0);
   await assertNoReload();
   const api0 = await (await fetch(`${BASE}/api/v1/packages/${PKG}`)).json();

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sema_pkg::registry::manifest::{parse, safe_relative_path, DepKind};
-use sema_pkg::registry::names::{PackageName, Version};
+use sema_pkg::domain::manifest::{parse, safe_relative_path, DepKind};
+use sema_pkg::domain::names::{PackageName, Version};
 
 fuzz_target!(|text: &str| {
     let name = PackageName::parse("demo").unwrap();

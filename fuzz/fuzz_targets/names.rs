@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sema_pkg::registry::names::{canonical, PackageName, Version, RESERVED, SEGMENT_MAX};
+use sema_pkg::domain::names::{canonical, PackageName, Version, RESERVED, SEGMENT_MAX};
 
 fuzz_target!(|raw: &str| {
     if let Ok(n) = PackageName::parse(raw) {

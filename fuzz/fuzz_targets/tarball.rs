@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sema_pkg::registry::tarball::{inspect_bytes, Limits};
+use sema_pkg::domain::tarball::{inspect_bytes, Limits};
 
 fuzz_target!(|data: &[u8]| {
     // Small limits keep each run fast and let the fuzzer reach every limit.
