@@ -1,27 +1,36 @@
 # sema-pkg: `make run` serves http://localhost:3000; `make test` runs the whole suite.
 SHELL := /bin/bash
 CARGO ?= cargo
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sema_pkg
+# Without DATABASE_URL / TEST_DATABASE_URL: the machine's Postgres on 127.0.0.1:5432 if
+# one answers, else a project-local cluster under data/postgres (see deploy/local-postgres.sh).
+PG_LOCAL := deploy/local-postgres.sh
 # The real `sema` 2.0.0 CLI for the contract tests, installed once into a fixed folder.
 SEMA_ROOT ?= /opt/sema
 export SEMA_BIN ?= $(SEMA_ROOT)/bin/sema
-export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Garage, a real S3-compatible server, for the S3 blob-store tests.
 GARAGE_ROOT ?= /opt/garage
 export GARAGE_BIN ?= $(GARAGE_ROOT)/bin/garage
 
-.PHONY: build run seed test e2e unit lint fmt sema garage clean-test-dbs fuzz
+.PHONY: build run stop clean seed test test-suites e2e api-check lighthouse unit lint fmt sema garage clean-test-dbs fuzz first-run-check
 
 build:
 	$(CARGO) build --release --locked
 
-# Builds, creates the database if needed, migrates, seeds demo data on the first run, serves.
+# Builds, finds or makes a Postgres, migrates, seeds demo data on the first run, serves.
 run: build
-	./target/release/sema-pkg migrate
-	./target/release/sema-pkg seed
-	./target/release/sema-pkg serve
+	SEMA_PKG_BIN=./target/release/sema-pkg deploy/run.sh
 
-test: sema garage clean-test-dbs
+# Stops the project-local Postgres; `make clean` deletes it and data/ (asks first).
+stop:
+	$(PG_LOCAL) stop
+clean:
+	$(PG_LOCAL) clean
+
+test: sema garage
+	@url="$${TEST_DATABASE_URL:-$$($(PG_LOCAL) url postgres)}" && \
+		TEST_DATABASE_URL="$$url" $(MAKE) --no-print-directory test-suites
+
+test-suites: clean-test-dbs
 	$(CARGO) test --locked --all-targets -- --test-threads=4
 	@# The binary `cargo test` just built (a plain `cargo build` would rebuild
 	@# dependencies with a different feature set).
@@ -32,9 +41,26 @@ test: sema garage clean-test-dbs
 e2e:
 	e2e/run.sh
 
+# Schemathesis (pinned, in .venv-api-check/) against /api/openapi.json on a fresh
+# database and port: every check, the stateful phase included, with a fixed seed; fails
+# on any failure. Reports land in api-check/artifacts/. Not part of `make test`; CI runs it after.
+api-check:
+	api-check/run.sh
+
+# Lighthouse scores of /, /search, a package page and /account (mobile and desktop) in
+# Debian's Chromium, on the demo data; not part of `make test`. Fails under 98 for
+# Accessibility or Best Practices. Reports land in e2e/artifacts/lighthouse/.
+lighthouse:
+	e2e/lighthouse/run.sh
+
+# Every shell script: CI's own scripts, the API check, the benchmarks, the browser suite, the drills.
+SHELL_SCRIPTS = .ci/run $(shell find api-check bench deploy e2e -name '*.sh' -not -path '*/node_modules/*')
+
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) test --locked --test architecture
+	shellcheck $(SHELL_SCRIPTS)
 
 fmt:
 	$(CARGO) fmt
@@ -53,13 +79,18 @@ $(GARAGE_BIN):
 
 # Test databases are dropped by each test; this sweeps any a killed run left behind.
 clean-test-dbs:
-	@psql "$(TEST_DATABASE_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'sema_pkg_test_%'" 2>/dev/null | \
-		while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done || true
+	@url="$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"; \
+	psql "$$url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'sema_pkg_test_%'" 2>/dev/null | \
+		while read -r db; do psql "$$url" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done || true
+
+# CI's proof of the first run on a machine with no Postgres (see the script).
+first-run-check:
+	deploy/first-run-check.sh
 
 # Fuzzing (not part of `make test`): each cargo-fuzz target for FUZZ_SECS seconds, starting
 # from the committed seeds. Stable toolchain with RUSTC_BOOTSTRAP for the sanitizer flags.
 FUZZ_SECS ?= 60
-FUZZ_TARGETS ?= tarball manifest names search
+FUZZ_TARGETS ?= tarball manifest names search analysis
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
 	cd fuzz && mkdir -p logs && for t in $(FUZZ_TARGETS); do \

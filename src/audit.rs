@@ -1,16 +1,14 @@
 //! The audit log: every mutation with actor, token, client address, user agent and time.
 
-use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use crate::auth::{throttle, Authed};
 use crate::db::schema::audit_log;
 use crate::error::AppResult;
 
-/// Where a request came from.
+/// Where a request came from (`Origin::of` reads it from an HTTP request).
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip: Option<String>,
@@ -18,17 +16,6 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub fn of(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Origin {
-        Origin {
-            ip: throttle::client_ip(req, trusted).map(|i| i.to_string()),
-            user_agent: req
-                .headers()
-                .get(actix_web::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(256).collect()),
-        }
-    }
-
     /// Actions taken from the command line (`sema-pkg admin …`).
     pub fn cli() -> Origin {
         Origin {
@@ -59,13 +46,6 @@ impl Entry {
         }
     }
 
-    pub fn by(mut self, auth: &Authed) -> Entry {
-        self.actor_id = Some(auth.user.id);
-        self.actor = Some(auth.user.username.clone());
-        self.token_id = auth.token.as_ref().map(|t| t.id);
-        self
-    }
-
     pub fn by_user(mut self, id: Option<i64>, name: &str) -> Entry {
         self.actor_id = id;
         self.actor = Some(name.chars().take(254).collect());
@@ -89,7 +69,12 @@ impl Entry {
     }
 }
 
-pub async fn record(conn: &mut AsyncPgConnection, origin: &Origin, e: Entry) -> AppResult<()> {
+/// Writes one row. Only `usecase::record` calls this, inside the change's transaction.
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    origin: &Origin,
+    e: Entry,
+) -> AppResult<()> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::action.eq(e.action),
@@ -140,6 +125,15 @@ pub async fn for_package(
         .await?)
 }
 
+/// Client addresses and user agents are for administrators only: owners see
+/// what happened to their package, not where everyone was.
+pub fn hide_origins(events: &mut [Event]) {
+    for e in events {
+        e.ip = None;
+        e.user_agent = None;
+    }
+}
+
 /// What the admin view's audit log is narrowed to; empty parts match everything.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -160,7 +154,7 @@ pub async fn search(
 ) -> AppResult<(Vec<Event>, i64)> {
     // ILIKE with the pattern characters escaped is a case-insensitive equality.
     let exact = |s: &str| {
-        let p = crate::admin::contains_pattern(s.trim());
+        let p = crate::registry::admin_listing::contains_pattern(s.trim());
         p[1..p.len() - 1].to_string()
     };
     let matching = || {

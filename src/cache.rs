@@ -9,9 +9,13 @@
 //! writes without waiting for the notification. While the listener is not
 //! connected nothing is served from memory, since a change could be missed.
 //! Entries also expire after a minute: pages show relative times.
+//!
+//! With a read replica, an answer computed just after a change may come from
+//! a replica that has not replayed it yet; so for the replica's lag window
+//! after a package changes, its answers are served but not kept.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,6 +48,9 @@ pub struct VersionFile {
     pub checksum: String,
     pub size_bytes: i64,
     pub file_name: String,
+    /// A mirrored version whose tarball is not stored yet: its package and
+    /// version as upstream names them.
+    pub upstream: Option<(String, String)>,
 }
 
 struct Entry<V> {
@@ -56,11 +63,17 @@ struct Inner<V> {
     /// Bumped by every invalidation: a value computed before one is not stored.
     epoch: u64,
     map: HashMap<String, Entry<V>>,
+    /// When each package last changed, kept for the settle window.
+    changed: HashMap<i64, Instant>,
+    /// When everything last changed (a `*` notification).
+    all_changed: Option<Instant>,
 }
 
 /// One kind of answer, keyed by what the request named.
 pub struct Shelf<V> {
     enabled: Arc<AtomicBool>,
+    /// Milliseconds after a change during which nothing read is kept (0 without a replica).
+    settle_ms: Arc<AtomicU64>,
     inner: Mutex<Inner<V>>,
     hits: IntCounter,
     misses: IntCounter,
@@ -72,14 +85,22 @@ pub struct Shelf<V> {
 pub struct Ticket(u64);
 
 impl<V> Shelf<V> {
-    fn new(enabled: Arc<AtomicBool>, lookups: &IntCounterVec, name: &str) -> Shelf<V> {
+    fn new(
+        enabled: Arc<AtomicBool>,
+        settle_ms: Arc<AtomicU64>,
+        lookups: &IntCounterVec,
+        name: &str,
+    ) -> Shelf<V> {
         Shelf {
             enabled,
+            settle_ms,
             hits: lookups.with_label_values(&[name, "hit"]),
             misses: lookups.with_label_values(&[name, "miss"]),
             inner: Mutex::new(Inner {
                 epoch: 0,
                 map: HashMap::new(),
+                changed: HashMap::new(),
+                all_changed: None,
             }),
         }
     }
@@ -116,7 +137,11 @@ impl<V> Shelf<V> {
     pub fn put(&self, key: String, ticket: Ticket, package_id: i64, value: V) -> Arc<V> {
         let value = Arc::new(value);
         let mut inner = self.lock();
-        if inner.epoch == ticket.0 && self.enabled.load(Ordering::Acquire) {
+        let settle = Duration::from_millis(self.settle_ms.load(Ordering::Acquire));
+        let settled = |at: Option<&Instant>| at.is_none_or(|t| t.elapsed() >= settle);
+        let settled =
+            settled(inner.all_changed.as_ref()) && settled(inner.changed.get(&package_id));
+        if inner.epoch == ticket.0 && self.enabled.load(Ordering::Acquire) && settled {
             if inner.map.len() >= CAPACITY {
                 inner.map.retain(|_, e| e.at.elapsed() < TTL);
                 if inner.map.len() >= CAPACITY {
@@ -139,6 +164,18 @@ impl<V> Shelf<V> {
         let mut inner = self.lock();
         inner.epoch += 1;
         inner.map.retain(|_, e| e.package_id != id);
+        if self.settle_ms.load(Ordering::Acquire) > 0 {
+            let settle = Duration::from_millis(self.settle_ms.load(Ordering::Acquire));
+            if inner.changed.len() >= CAPACITY {
+                inner.changed.retain(|_, t| t.elapsed() < settle);
+            }
+            inner.changed.insert(id, Instant::now());
+        }
+    }
+
+    fn drop_all(&self) {
+        self.clear();
+        self.lock().all_changed = Some(Instant::now());
     }
 
     fn clear(&self) {
@@ -151,6 +188,7 @@ impl<V> Shelf<V> {
 /// The instance's caches, shared by every worker.
 pub struct Caches {
     enabled: Arc<AtomicBool>,
+    settle_ms: Arc<AtomicU64>,
     /// `GET /api/v1/packages/{name}`, keyed by the name as requested.
     pub metadata: Shelf<Rendered>,
     /// Package pages for visitors without a session, keyed by path and htmx.
@@ -209,13 +247,21 @@ impl Caches {
             hits: lookups.with_label_values(&["tarballs", "hit"]),
             misses: lookups.with_label_values(&["tarballs", "miss"]),
         };
+        let settle_ms = Arc::new(AtomicU64::new(0));
         Caches {
             tarballs,
-            metadata: Shelf::new(enabled.clone(), lookups, "metadata"),
-            pages: Shelf::new(enabled.clone(), lookups, "pages"),
-            files: Shelf::new(enabled.clone(), lookups, "files"),
+            metadata: Shelf::new(enabled.clone(), settle_ms.clone(), lookups, "metadata"),
+            pages: Shelf::new(enabled.clone(), settle_ms.clone(), lookups, "pages"),
+            files: Shelf::new(enabled.clone(), settle_ms.clone(), lookups, "files"),
             enabled,
+            settle_ms,
         }
+    }
+
+    /// With a read replica: how long a changed package's answers are not kept.
+    pub fn settle_for(&self, window: Duration) {
+        self.settle_ms
+            .store(window.as_millis() as u64, Ordering::Release);
     }
 
     /// Drops every entry (a write on this instance, a bulk change, a reconnect).
@@ -233,7 +279,11 @@ impl Caches {
                 self.pages.drop_package(id);
                 self.files.drop_package(id);
             }
-            Err(_) => self.clear(),
+            Err(_) => {
+                self.metadata.drop_all();
+                self.pages.drop_all();
+                self.files.drop_all();
+            }
         }
     }
 
@@ -322,6 +372,29 @@ mod tests {
         // Turned back on without the reconnect's emptying: nothing was kept.
         c.enabled.store(true, Ordering::Release);
         assert!(c.metadata.get("a").is_none());
+    }
+
+    #[test]
+    fn with_a_replica_a_changed_package_is_not_kept_until_it_settles() {
+        let c = caches();
+        c.settle_for(Duration::from_millis(200));
+        c.apply("7");
+        let t = c.metadata.ticket();
+        // Read after the change, perhaps from a replica that lacks it: served, not kept.
+        c.metadata
+            .put("a".into(), t, 7, Rendered::new("maybe stale"));
+        assert!(c.metadata.get("a").is_none());
+        // Other packages are unaffected.
+        c.metadata.put("b".into(), t, 8, Rendered::new("b"));
+        assert!(c.metadata.get("b").is_some());
+        std::thread::sleep(Duration::from_millis(250));
+        let t = c.metadata.ticket();
+        c.metadata.put("a".into(), t, 7, Rendered::new("settled"));
+        assert_eq!(&c.metadata.get("a").expect("kept").body[..], b"settled");
+        c.apply("*");
+        let t = c.metadata.ticket();
+        c.metadata.put("b".into(), t, 8, Rendered::new("b"));
+        assert!(c.metadata.get("b").is_none());
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub struct Config {
     pub port: u16,
     pub database_url: String,
     pub database_max_connections: usize,
+    /// A streaming replica for reads that tolerate a little lag (`DATABASE_READ_URL`).
+    pub replica: Option<ReplicaConfig>,
     pub base_url: String,
     /// At least 64 bytes; signs session cookies.
     pub session_secret: Vec<u8>,
@@ -36,6 +38,52 @@ pub struct Config {
     pub read_rate_per_second: u32,
     /// Authenticated writes (publish, yank, owners, tokens) per user per minute, shared by all instances.
     pub write_rate_per_minute: u32,
+    /// `/metrics` wants `Authorization: Bearer <this>`; unset, it answers only
+    /// direct requests from loopback.
+    pub metrics_token: Option<String>,
+    /// The registry mirrored for names not hosted here (`UPSTREAM_URL`); off when `None`.
+    pub upstream: Option<UpstreamConfig>,
+    /// `REGISTRY_ACCESS=private`: every read needs a session or a token.
+    pub private: bool,
+    /// `REGISTRATION=open|closed`; closed by default in private mode.
+    pub registration_open: bool,
+}
+
+/// The upstream registry a team registry mirrors (it speaks the same `/api/v1`).
+#[derive(Clone, Debug)]
+pub struct UpstreamConfig {
+    /// Base URL without a trailing `/`.
+    pub url: String,
+    /// Mirrored metadata older than this is fetched again (`UPSTREAM_TTL_SECS`).
+    pub ttl: std::time::Duration,
+    /// Whole-request limit for one upstream call (`UPSTREAM_TIMEOUT_SECS`).
+    pub timeout: std::time::Duration,
+    /// Upstream requests in flight at once, per instance (`UPSTREAM_CONCURRENCY`).
+    pub concurrency: usize,
+    /// Sent as a bearer token, for an upstream that is itself private (`UPSTREAM_TOKEN`).
+    pub token: Option<String>,
+}
+
+/// The read replica and how much lag its readers tolerate.
+#[derive(Clone, Debug)]
+pub struct ReplicaConfig {
+    pub url: String,
+    /// Beyond this the replica is bypassed (`READ_REPLICA_MAX_LAG_SECS`, default 10).
+    pub max_lag: std::time::Duration,
+}
+
+fn replica() -> Result<Option<ReplicaConfig>, ConfigError> {
+    let Some(url) = var("DATABASE_READ_URL") else {
+        return Ok(None);
+    };
+    url::Url::parse(url.trim()).map_err(|e| ConfigError {
+        var: "DATABASE_READ_URL",
+        message: format!("not a URL: {e}"),
+    })?;
+    Ok(Some(ReplicaConfig {
+        url: url.trim().to_string(),
+        max_lag: std::time::Duration::from_secs(positive("READ_REPLICA_MAX_LAG_SECS", 10)?.into()),
+    }))
 }
 
 /// GitHub OAuth app settings; the endpoints are overridable for GitHub
@@ -161,105 +209,180 @@ fn github() -> Result<Option<GithubConfig>, ConfigError> {
     }))
 }
 
+fn upstream() -> Result<Option<UpstreamConfig>, ConfigError> {
+    let Some(raw) = var("UPSTREAM_URL") else {
+        return Ok(None);
+    };
+    let parsed = url::Url::parse(raw.trim()).map_err(|e| ConfigError {
+        var: "UPSTREAM_URL",
+        message: format!("not a URL: {e}"),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError {
+            var: "UPSTREAM_URL",
+            message: "must be an http or https URL".into(),
+        });
+    }
+    let secs = |name: &'static str, default: u32| -> Result<std::time::Duration, ConfigError> {
+        Ok(std::time::Duration::from_secs(
+            positive(name, default)?.into(),
+        ))
+    };
+    Ok(Some(UpstreamConfig {
+        url: raw.trim().trim_end_matches('/').to_string(),
+        ttl: secs("UPSTREAM_TTL_SECS", 300)?,
+        timeout: secs("UPSTREAM_TIMEOUT_SECS", 10)?,
+        concurrency: positive("UPSTREAM_CONCURRENCY", 16)? as usize,
+        token: var("UPSTREAM_TOKEN"),
+    }))
+}
+
+/// `(private, registration_open)` from `REGISTRY_ACCESS` and `REGISTRATION`.
+fn access() -> Result<(bool, bool), ConfigError> {
+    let private = match var("REGISTRY_ACCESS").as_deref() {
+        None | Some("public") => false,
+        Some("private") => true,
+        Some(other) => {
+            return Err(ConfigError {
+                var: "REGISTRY_ACCESS",
+                message: format!("must be public or private, not {other:?}"),
+            })
+        }
+    };
+    let open = match var("REGISTRATION").as_deref() {
+        None => !private,
+        Some("open") => true,
+        Some("closed") => false,
+        Some(other) => {
+            return Err(ConfigError {
+                var: "REGISTRATION",
+                message: format!("must be open or closed, not {other:?}"),
+            })
+        }
+    };
+    Ok((private, open))
+}
+
+fn base_url(port: u16) -> Result<(String, bool), ConfigError> {
+    let base_url = var("BASE_URL")
+        .unwrap_or_else(|| format!("http://localhost:{port}"))
+        .trim_end_matches('/')
+        .to_string();
+    let parsed = url::Url::parse(&base_url).map_err(|e| ConfigError {
+        var: "BASE_URL",
+        message: format!("not a URL: {e}"),
+    })?;
+    let https = parsed.scheme() == "https";
+    Ok((base_url, https))
+}
+
+fn session_secret(https: bool) -> Result<Vec<u8>, ConfigError> {
+    match var("SESSION_SECRET") {
+        Some(s) if s != DEFAULT_SESSION_SECRET => {
+            if s.len() < 32 {
+                return Err(ConfigError {
+                    var: "SESSION_SECRET",
+                    message: "must be at least 32 characters".into(),
+                });
+            }
+            Ok(s.into_bytes())
+        }
+        _ if https => Err(ConfigError {
+            var: "SESSION_SECRET",
+            message:
+                "must be set to a random value of at least 32 characters when BASE_URL is https"
+                    .into(),
+        }),
+        _ => {
+            tracing::warn!(
+                "SESSION_SECRET is not set: generated one; everyone is signed out on restart"
+            );
+            Ok(crate::domain::token::random_bytes(64))
+        }
+    }
+}
+
+fn trusted_proxies() -> Result<Vec<IpAddr>, ConfigError> {
+    match var("TRUSTED_PROXIES") {
+        None => Ok(vec![]),
+        Some(list) => list
+            .split(',')
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| ConfigError {
+                    var: "TRUSTED_PROXIES",
+                    message: format!("{s:?} is not an IP address"),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A count that must be at least 1.
+fn at_least_one<T: FromStr + PartialEq + Default>(
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let n = parse(name, default)?;
+    if n == T::default() {
+        return Err(ConfigError {
+            var: name,
+            message: "must be at least 1".into(),
+        });
+    }
+    Ok(n)
+}
+
+fn package_cache() -> Result<bool, ConfigError> {
+    match var("PACKAGE_CACHE").as_deref() {
+        None | Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        Some(other) => Err(ConfigError {
+            var: "PACKAGE_CACHE",
+            message: format!("must be on or off, not {other:?}"),
+        }),
+    }
+}
+
+fn download_redirect(blob: &BlobConfig) -> Result<bool, ConfigError> {
+    let refuse = |message: String| ConfigError {
+        var: "BLOB_DOWNLOAD_REDIRECT",
+        message,
+    };
+    match var("BLOB_DOWNLOAD_REDIRECT").as_deref() {
+        None | Some("off") => Ok(false),
+        Some("presigned") if matches!(blob, BlobConfig::S3 { .. }) => Ok(true),
+        Some("presigned") => Err(refuse("presigned needs BLOB_BACKEND=s3".into())),
+        Some(other) => Err(refuse(format!("must be presigned or off, not {other:?}"))),
+    }
+}
+
 impl Config {
     /// Reads `.env` (if present) and the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         let _ = dotenvy::dotenv();
         let host = var("HOST").unwrap_or_else(|| "127.0.0.1".into());
         let port = parse("PORT", 3000u16)?;
-        let base_url = var("BASE_URL")
-            .unwrap_or_else(|| format!("http://localhost:{port}"))
-            .trim_end_matches('/')
-            .to_string();
-        let parsed = url::Url::parse(&base_url).map_err(|e| ConfigError {
-            var: "BASE_URL",
-            message: format!("not a URL: {e}"),
-        })?;
-        let https = parsed.scheme() == "https";
-        let session_secret = match var("SESSION_SECRET") {
-            Some(s) if s != DEFAULT_SESSION_SECRET => {
-                if s.len() < 32 {
-                    return Err(ConfigError {
-                        var: "SESSION_SECRET",
-                        message: "must be at least 32 characters".into(),
-                    });
-                }
-                s.into_bytes()
-            }
-            _ if https => return Err(ConfigError {
-                var: "SESSION_SECRET",
-                message:
-                    "must be set to a random value of at least 32 characters when BASE_URL is https"
-                        .into(),
-            }),
-            _ => {
-                tracing::warn!(
-                    "SESSION_SECRET is not set: generated one; everyone is signed out on restart"
-                );
-                crate::auth::tokens::random_bytes(64)
-            }
-        };
+        let (base_url, https) = base_url(port)?;
+        let session_secret = session_secret(https)?;
         let blob = blob_from_env(var("BLOB_BACKEND").as_deref().unwrap_or("fs"))?;
-        let trusted_proxies = match var("TRUSTED_PROXIES") {
-            None => vec![],
-            Some(list) => list
-                .split(',')
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse().map_err(|_| ConfigError {
-                        var: "TRUSTED_PROXIES",
-                        message: format!("{s:?} is not an IP address"),
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-        };
-        let database_max_connections = parse("DATABASE_MAX_CONNECTIONS", 16usize)?;
-        if database_max_connections == 0 {
-            return Err(ConfigError {
-                var: "DATABASE_MAX_CONNECTIONS",
-                message: "must be at least 1".into(),
-            });
-        }
-        let max_tarball_bytes = parse("MAX_TARBALL_BYTES", 50 * 1024 * 1024u64)?;
-        if max_tarball_bytes == 0 {
-            return Err(ConfigError {
-                var: "MAX_TARBALL_BYTES",
-                message: "must be at least 1".into(),
-            });
-        }
-        let package_cache = match var("PACKAGE_CACHE").as_deref() {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(other) => {
-                return Err(ConfigError {
-                    var: "PACKAGE_CACHE",
-                    message: format!("must be on or off, not {other:?}"),
-                })
-            }
-        };
-        let download_redirect = match var("BLOB_DOWNLOAD_REDIRECT").as_deref() {
-            None | Some("off") => false,
-            Some("presigned") if matches!(blob, BlobConfig::S3 { .. }) => true,
-            Some("presigned") => {
-                return Err(ConfigError {
-                    var: "BLOB_DOWNLOAD_REDIRECT",
-                    message: "presigned needs BLOB_BACKEND=s3".into(),
-                })
-            }
-            Some(other) => {
-                return Err(ConfigError {
-                    var: "BLOB_DOWNLOAD_REDIRECT",
-                    message: format!("must be presigned or off, not {other:?}"),
-                })
-            }
-        };
+        let trusted_proxies = trusted_proxies()?;
+        let database_max_connections = at_least_one("DATABASE_MAX_CONNECTIONS", 16usize)?;
+        let max_tarball_bytes = at_least_one("MAX_TARBALL_BYTES", 50 * 1024 * 1024u64)?;
+        let package_cache = package_cache()?;
+        let download_redirect = download_redirect(&blob)?;
+        let (private, registration_open) = access()?;
         Ok(Config {
             host,
             port,
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/sema_pkg".into()),
             database_max_connections,
+            replica: replica()?,
             base_url,
             session_secret,
             blob,
@@ -276,6 +399,10 @@ impl Config {
             github: github()?,
             read_rate_per_second: positive("RATE_LIMIT_READS_PER_SECOND", 100)?,
             write_rate_per_minute: positive("RATE_LIMIT_WRITES_PER_MINUTE", 60)?,
+            metrics_token: var("METRICS_TOKEN"),
+            upstream: upstream()?,
+            private,
+            registration_open,
         })
     }
 

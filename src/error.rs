@@ -14,21 +14,41 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A known API path called with a method it does not serve.
+    #[error("{message}")]
+    MethodNotAllowed { message: String, allow: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     Unprocessable(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// The upstream registry failed and nothing usable is held here (mirror).
+    #[error("{0}")]
+    BadGateway(String),
+    /// The upstream registry did not answer in time and nothing is held here (mirror).
+    #[error("{0}")]
+    GatewayTimeout(String),
     #[error("internal server error")]
     Internal(#[from] anyhow::Error),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A server error's body under /api: the message and the request's id, so a
+/// report can be found in the logs. 4xx bodies stay `{"error"}` (the CLI reads them).
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ServerErrorBody {
+    pub error: String,
+    /// The request's `X-Request-Id`, as the logs name it.
+    pub request_id: String,
+}
 
 /// Every API error's body, whatever the status.
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -61,15 +81,17 @@ impl AppError {
         AppError::Internal(anyhow::anyhow!("{m}"))
     }
 
-    /// The message shown to the client. Internal errors are logged with a
-    /// request id and only the id is shown.
+    /// The message shown to the client. An internal error shows only the
+    /// request's id (`server::middleware::errors` logs it once, under that id).
     pub fn public_message(&self) -> String {
+        self.message_for("")
+    }
+
+    /// The message shown for the request `request_id`.
+    pub fn message_for(&self, request_id: &str) -> String {
         match self {
-            AppError::Internal(e) => {
-                let id = uuid::Uuid::new_v4().simple().to_string();
-                tracing::error!(request_id = %id, error = ?e, "internal error");
-                format!("internal server error (request id {id})")
-            }
+            AppError::Internal(_) if request_id.is_empty() => "internal server error".into(),
+            AppError::Internal(_) => format!("internal server error (request id {request_id})"),
             other => other.to_string(),
         }
     }
@@ -82,23 +104,60 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            AppError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        if let AppError::TooManyRequests { retry_after, .. } = self {
-            res.insert_header(("Retry-After", retry_after.to_string()));
+        match self {
+            AppError::TooManyRequests { retry_after, .. } => {
+                res.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            AppError::MethodNotAllowed { allow, .. } => {
+                res.insert_header(("Allow", allow.as_str()));
+            }
+            _ => {}
         }
         res.json(ErrorBody {
             error: self.public_message(),
         })
+    }
+}
+
+/// The request's id (`X-Request-Id`), as `server::middleware::request_id`
+/// keeps it in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The id of `req` (empty outside that middleware, as in unit tests).
+pub fn request_id(req: &actix_web::HttpRequest) -> String {
+    use actix_web::HttpMessage;
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
+/// The one place a domain refusal becomes an HTTP status.
+impl From<crate::domain::DomainError> for AppError {
+    fn from(e: crate::domain::DomainError) -> Self {
+        use crate::domain::DomainError as D;
+        match e {
+            D::Invalid(m) => AppError::BadRequest(m),
+            D::TooLarge(m) => AppError::PayloadTooLarge(m),
+            D::Unprocessable(m) => AppError::Unprocessable(m),
+            D::Io(m) => AppError::internal(m),
+        }
     }
 }
 
@@ -141,12 +200,12 @@ impl From<opendal::Error> for AppError {
     }
 }
 
-/// Turns actix's extractor errors (bad JSON, query, path, form) into our 400/413 JSON.
+/// Turns actix's extractor errors (bad JSON, query, path, form) into our 400/413/415 JSON.
 pub fn extractor_error(message: String, status: StatusCode) -> actix_web::Error {
-    let e = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge(message)
-    } else {
-        AppError::BadRequest(message)
+    let e = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+        _ => AppError::BadRequest(message),
     };
     e.into()
 }

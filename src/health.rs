@@ -18,10 +18,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     };
     let timeout = std::time::Duration::from_secs(5);
     let db_ok = matches!(tokio::time::timeout(timeout, db).await, Ok(Ok(())));
-    let blobs_ok = matches!(
-        tokio::time::timeout(timeout, state.storage.check()).await,
-        Ok(Ok(()))
-    );
+    let blobs_ok = state.storage.check_cached(timeout).await;
     let mut down = vec![];
     if !db_ok {
         down.push("database");

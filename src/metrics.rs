@@ -19,6 +19,10 @@ pub struct Metrics {
     pub cache_lookups: IntCounterVec,
     /// 1 while the package-change listener is connected (caching is on).
     pub cache_listening: IntGauge,
+    /// Mirror events: hit (fresh copy), fetch (metadata from upstream), stale
+    /// (upstream failed, old copy served), upstream_error, tarball_fetch,
+    /// checksum_mismatch, upstream_changed.
+    pub mirror_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -65,7 +69,19 @@ impl Metrics {
         registry
             .register(Box::new(cache_lookups.clone()))
             .expect("unique metric");
+        let mirror_events = IntCounterVec::new(
+            Opts::new(
+                "sema_pkg_mirror_events_total",
+                "upstream mirror events (hit, fetch, stale, upstream_error, tarball_fetch, checksum_mismatch, upstream_changed)",
+            ),
+            &["event"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(mirror_events.clone()))
+            .expect("unique metric");
         Metrics {
+            mirror_events,
             cache_lookups,
             cache_listening: gauge(
                 "cache_listening",

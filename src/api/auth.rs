@@ -2,23 +2,38 @@
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OkBody;
-use crate::audit;
-use crate::auth::{accounts, extract::SESSION_USER, throttle};
-use crate::db::models::{NewUser, User};
-use crate::db::schema::users;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::audit::Origin;
+use crate::auth::extract::{SESSION_USER, SESSION_USERNAME};
+use crate::auth::session::start_session;
+use crate::error::{AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::usecase::accounts::{self, NewAccount};
+use crate::usecase::sessions;
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    /// 2-39 letters, digits and single hyphens, no hyphen at either end;
+    /// surrounding whitespace is trimmed.
+    #[schema(
+        pattern = r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$",
+        min_length = 2,
+        max_length = 39
+    )]
     pub username: String,
+    /// `local@domain.tld` without whitespace or control characters; surrounding
+    /// whitespace is trimmed.
+    #[schema(
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f][^@\s\x00-\x1f\x7f-\x9f]*\.[^@\s\x00-\x1f\x7f-\x9f]*[^@\s.\x00-\x1f\x7f-\x9f]$",
+        max_length = 254,
+        example = "alice@example.com"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
@@ -35,7 +50,8 @@ pub struct Registered {
     responses(
         (status = 201, description = "Created and signed in (sets the `session` cookie)", body = Registered),
         (status = 400, description = "Invalid username, email or password", body = ErrorBody),
-        (status = 409, description = "Username or email taken", body = ErrorBody),
+        (status = 403, description = "Registration is closed on this registry", body = ErrorBody),
+        (status = 409, description = "Username or email unavailable: one message for a taken username, a taken email and a username that is someone else's namespace", body = ErrorBody),
         (status = 429, description = "Too many new accounts from this address", body = ErrorBody),
     )
 )]
@@ -45,82 +61,23 @@ pub async fn register(
     session: Session,
     body: web::Json<RegisterBody>,
 ) -> AppResult<HttpResponse> {
-    let user = create_account(&req, &state, &body.username, &body.email, &body.password).await?;
-    sign_in(&session, &user)?;
+    let origin = Origin::of(&req, &state.config.trusted_proxies);
+    let mut conn = state.pool.get().await?;
+    let new = NewAccount {
+        username: &body.username,
+        email: &body.email,
+        password: &body.password,
+    };
+    let user = accounts::register(&mut conn, &origin, state.config.registration_open, new).await?;
+    start_session(&session, &user)?;
     Ok(HttpResponse::Created().json(Registered {
         username: user.username,
         email: user.email,
     }))
 }
 
-/// Shared by the API and the web form.
-pub async fn create_account(
-    req: &HttpRequest,
-    state: &AppState,
-    username: &str,
-    email: &str,
-    password: &str,
-) -> AppResult<User> {
-    let (username, email) = (username.trim(), email.trim());
-    accounts::validate_username(username)?;
-    accounts::validate_email(email)?;
-    accounts::validate_password(password)?;
-    let mut conn = state.pool.get().await?;
-    let ip = throttle::client_ip(req, &state.config.trusted_proxies)
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    if let Some(wait) = throttle::take(
-        &mut conn,
-        &format!("register:ip:{ip}"),
-        throttle::REGISTER_IP,
-        1.0,
-    )
-    .await?
-    {
-        return Err(throttle::too_many(wait, "new accounts from this address"));
-    }
-    let hash = accounts::hash_password(password).await?;
-    let user = diesel::insert_into(users::table)
-        .values(NewUser {
-            username,
-            email,
-            password_hash: Some(&hash),
-        })
-        .returning(User::as_returning())
-        .get_result(&mut conn)
-        .await
-        .map_err(|e| match &e {
-            diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                info,
-            ) => {
-                if info.constraint_name() == Some("users_email_lower") {
-                    AppError::conflict("that email is already registered")
-                } else {
-                    AppError::conflict("that username is taken")
-                }
-            }
-            _ => e.into(),
-        })?;
-    let origin = audit::Origin::of(req, &state.config.trusted_proxies);
-    audit::record(
-        &mut conn,
-        &origin,
-        audit::Entry::new("user.register").by_user(Some(user.id), &user.username),
-    )
-    .await?;
-    Ok(user)
-}
-
-/// A fresh session id on every sign-in (no fixation).
-pub fn sign_in(session: &Session, user: &User) -> AppResult<()> {
-    session.renew();
-    session
-        .insert(SESSION_USER, user.id)
-        .map_err(AppError::internal)
-}
-
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
     /// The username or the email address.
     pub username: String,
@@ -150,93 +107,43 @@ pub async fn login(
     session: Session,
     body: web::Json<LoginBody>,
 ) -> AppResult<HttpResponse> {
-    let user = check_credentials(&req, &state, &body.username, &body.password).await?;
-    sign_in(&session, &user)?;
+    let origin = Origin::of(&req, &state.config.trusted_proxies);
+    let mut conn = state.pool.get().await?;
+    let user = sessions::sign_in(&mut conn, &origin, &body.username, &body.password).await?;
+    start_session(&session, &user)?;
     Ok(HttpResponse::Ok().json(SignedIn {
         ok: true,
         username: user.username,
     }))
 }
 
-/// Username (or email) and password → the user, with failed attempts
-/// throttled per account and per client address.
-pub async fn check_credentials(
-    req: &HttpRequest,
-    state: &AppState,
-    login: &str,
-    password: &str,
-) -> AppResult<User> {
-    const GENERIC: &str = "invalid username or password";
-    let login = login.trim().to_lowercase();
-    if login.is_empty() || login.len() > 254 || password.len() > 4 * accounts::PASSWORD_MAX {
-        return Err(AppError::unauthorized(GENERIC));
-    }
-    let ip = throttle::client_ip(req, &state.config.trusted_proxies)
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    let (account_key, ip_key) = (format!("login:user:{login}"), format!("login:ip:{ip}"));
-    let mut conn = state.pool.get().await?;
-    for (key, bucket) in [
-        (&account_key, throttle::LOGIN_ACCOUNT),
-        (&ip_key, throttle::LOGIN_IP),
-    ] {
-        if let Some(wait) = throttle::check(&mut conn, key, bucket).await? {
-            return Err(throttle::too_many(wait, "failed sign-in attempts"));
-        }
-    }
-    let user: Option<User> = users::table
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(username) = ")
-                .bind::<diesel::sql_types::Text, _>(&login)
-                .sql(" OR lower(email) = ")
-                .bind::<diesel::sql_types::Text, _>(&login)
-                .sql(")"),
-        )
-        .select(User::as_select())
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let ok = accounts::verify_password(
-        password,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    )
-    .await;
-    let origin = audit::Origin::of(req, &state.config.trusted_proxies);
-    match user {
-        Some(u) if ok => {
-            if u.banned_at.is_some() {
-                return Err(AppError::forbidden("this account is suspended"));
-            }
-            audit::record(
-                &mut conn,
-                &origin,
-                audit::Entry::new("session.sign_in").by_user(Some(u.id), &u.username),
-            )
-            .await?;
-            Ok(u)
-        }
-        _ => {
-            let who = user.as_ref().map(|u| u.id);
-            audit::record(
-                &mut conn,
-                &origin,
-                audit::Entry::new("session.sign_in_failed").by_user(who, &login),
-            )
-            .await?;
-            throttle::take(&mut conn, &account_key, throttle::LOGIN_ACCOUNT, 1.0).await?;
-            throttle::take(&mut conn, &ip_key, throttle::LOGIN_IP, 1.0).await?;
-            Err(AppError::unauthorized(GENERIC))
-        }
-    }
-}
-
-/// Ends the session.
+/// Ends the session, if the request has one (the `session` cookie).
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", operation_id = "auth_logout", tag = "auth",
-    security(("session" = [])),
-    responses((status = 200, description = "Signed out", body = OkBody))
+    responses(
+        (status = 200, description = "Signed out (also when not signed in)", body = OkBody),
+        (status = 403, description = "Sent with the session cookie but not as `Content-Type: application/json`", body = ErrorBody),
+    )
 )]
-pub async fn logout(session: Session) -> AppResult<HttpResponse> {
-    session.purge();
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+) -> AppResult<HttpResponse> {
+    end_session(&req, &state, &session).await?;
     Ok(HttpResponse::Ok().json(OkBody { ok: true }))
+}
+
+/// Records the sign-out of whoever the session names (if anyone), then ends it.
+/// Shared by the API and the sign-out form.
+pub async fn end_session(req: &HttpRequest, state: &AppState, session: &Session) -> AppResult<()> {
+    let id = session.get::<i64>(SESSION_USER).ok().flatten();
+    let name = session.get::<String>(SESSION_USERNAME).ok().flatten();
+    if let (Some(id), Some(name)) = (id, name) {
+        let origin = Origin::of(req, &state.config.trusted_proxies);
+        let mut conn = state.pool.get().await?;
+        sessions::sign_out(&mut conn, &origin, (id, &name)).await?;
+    }
+    session.purge();
+    Ok(())
 }

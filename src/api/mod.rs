@@ -1,14 +1,20 @@
 //! The JSON API under `/api/v1`, one file per resource. Handlers are thin:
 //! parse, authorise, call the domain, shape the JSON.
 
+pub mod analysis;
 pub mod auth;
+pub mod contract;
+pub mod invitations;
 pub mod me;
 pub mod openapi;
 pub mod owners;
 pub mod packages;
+pub mod params;
+pub mod publish_form;
 pub mod search;
 pub mod tokens;
 pub mod versions;
+pub mod wire;
 
 use actix_web::{
     http::header::{self, EntityTag, IfNoneMatch},
@@ -17,7 +23,6 @@ use actix_web::{
 use serde::Serialize;
 
 use crate::cache::Rendered;
-use crate::error::{AppError, AppResult};
 
 /// `{"ok": true}`: a change that has nothing else to say.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -25,17 +30,19 @@ pub struct OkBody {
     pub ok: bool,
 }
 
-/// Unknown API paths answer JSON, like everything else under `/api`.
-pub async fn not_found() -> AppResult<HttpResponse> {
-    Err(AppError::not_found("no such API endpoint"))
-}
-
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)
-        .error_handler(|e, _| {
-            let status = actix_web::ResponseError::status_code(&e);
-            crate::error::extractor_error(format!("invalid JSON body: {e}"), status)
+        .error_handler(|e, _| match e {
+            // actix says 400; a body not sent as JSON is a 415.
+            actix_web::error::JsonPayloadError::ContentType => crate::error::extractor_error(
+                "send the body as JSON (Content-Type: application/json)".into(),
+                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            e => {
+                let status = actix_web::ResponseError::status_code(&e);
+                crate::error::extractor_error(format!("invalid JSON body: {e}"), status)
+            }
         })
 }
 

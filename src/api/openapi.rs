@@ -1,6 +1,7 @@
-//! `GET /api/openapi.json`: the OpenAPI 3 document of `/api/v1`, built by
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of `/api/v1`, built by
 //! utoipa from the handlers' `#[utoipa::path]` attributes and the request and
-//! response types. `tests/api/openapi.rs` checks it against `routes::api_routes`.
+//! response types. `tests/api/openapi.rs` checks it against `routes::api_routes`
+//! and the statuses the server answers; `make api-check` fuzzes the server with it.
 
 use std::sync::LazyLock;
 
@@ -8,7 +9,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, me, owners, packages, search, tokens, versions};
+use super::{analysis, auth, invitations, me, owners, packages, search, tokens, versions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +24,9 @@ use super::{auth, me, owners, packages, search, tokens, versions};
         auth::login,
         auth::logout,
         me::show,
+        invitations::list,
+        invitations::accept,
+        invitations::decline,
         tokens::create,
         tokens::list,
         tokens::revoke,
@@ -38,6 +42,8 @@ use super::{auth, me, owners, packages, search, tokens, versions};
         versions::download,
         versions::yank,
         versions::unyank,
+        analysis::show,
+        analysis::analyze,
         versions::show,
         packages::show,
         packages::publish,
@@ -48,7 +54,7 @@ use super::{auth, me, owners, packages, search, tokens, versions};
         (name = "tokens", description = "API tokens, managed with a session"),
         (name = "search", description = "Finding packages"),
         (name = "packages", description = "Packages, their versions and tarballs"),
-        (name = "owners", description = "Who may publish, yank and change owners"),
+        (name = "owners", description = "Who may publish, yank and change owners; new owners are invited and must accept"),
     )
 )]
 pub struct ApiDoc;
@@ -95,12 +101,15 @@ impl Modify for HeadIds {
     }
 }
 
-/// Rendered once: the document only changes with the binary.
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .expect("the OpenAPI document serialises")
+/// The document, with what holds for every operation (see `contract`).
+/// Built once: it only changes with the binary.
+pub static SPEC: LazyLock<serde_json::Value> = LazyLock::new(|| {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    super::contract::apply(&mut doc);
+    doc
 });
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| SPEC.to_string());
 
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok()

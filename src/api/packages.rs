@@ -9,29 +9,35 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry};
+use super::wire::{DependentInfo, PackageDetail, Published, VersionInfo};
 use crate::auth::Authed;
 use crate::cache::Rendered;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::registry::{
+use crate::domain::{
     names::{PackageName, Version},
-    packages::{self, DependentInfo, PackageDetail, VersionInfo},
-    publish::{self, Published, Publisher, Upload},
     readme,
     tarball::Limits,
 };
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::reads::Reads;
+use crate::registry::{
+    packages,
+    publish::{self, Upload},
+};
 use crate::state::AppState;
+use crate::usecase;
 
 /// A package with its owners and every version (newest published first, yanked
 /// included). The install path's hottest read: from memory when cached (see
 /// `cache`), with an ETag.
 #[utoipa::path(
     get, path = "/api/v1/packages/{name}", operation_id = "packages_show", tag = "packages",
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    params(super::params::NamePath),
     responses(
         (status = 200, description = "The package", body = PackageDetail),
         (status = 304, description = "Unchanged since the ETag sent in `If-None-Match`"),
         (status = 404, description = "No such package", body = ErrorBody),
+        (status = 502, description = "Mirroring: upstream is unreachable or answered badly, and no copy is held here", body = ErrorBody),
+        (status = 504, description = "Mirroring: upstream did not answer in time, and no copy is held here", body = ErrorBody),
     )
 )]
 pub async fn show(
@@ -44,15 +50,19 @@ pub async fn show(
         Some(hit) => hit,
         None => {
             let ticket = shelf.ticket();
-            let mut conn = state.pool.get().await?;
-            let detail = packages::detail(&mut conn, &name).await?;
-            let body = serde_json::to_vec(&detail).map_err(AppError::internal)?;
-            shelf.put(
-                name.into_inner(),
-                ticket,
-                detail.package_id,
-                Rendered::new(body),
-            )
+            state.resolve(&name).await?;
+            let detail = Reads::of(&req)
+                .run(async |c| packages::detail(c, &name).await)
+                .await?;
+            let (id, mirrored) = (detail.package_id, detail.package.mirrored_from.is_some());
+            let wire = PackageDetail::from(detail);
+            let body = Rendered::new(serde_json::to_vec(&wire).map_err(AppError::internal)?);
+            if mirrored {
+                // Not kept in memory: its freshness is checked against upstream's TTL on every read.
+                std::sync::Arc::new(body)
+            } else {
+                shelf.put(name.into_inner(), ticket, id, body)
+            }
         }
     };
     Ok(super::rendered_json(&req, &answer))
@@ -67,7 +77,7 @@ pub struct VersionList {
 
 #[utoipa::path(
     get, path = "/api/v1/packages/{name}/versions", operation_id = "packages_versions", tag = "packages",
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    params(super::params::NamePath),
     responses(
         (status = 200, description = "Every version", body = VersionList),
         (status = 404, description = "No such package", body = ErrorBody),
@@ -75,13 +85,16 @@ pub struct VersionList {
 )]
 pub async fn versions(
     state: web::Data<AppState>,
+    reads: Reads,
     name: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let detail = packages::detail(&mut conn, &name).await?;
+    state.resolve(&name).await?;
+    let detail = reads
+        .run(async |c| packages::detail(c, &name).await)
+        .await?;
     Ok(HttpResponse::Ok().json(VersionList {
         name: detail.package.name,
-        versions: detail.versions,
+        versions: detail.versions.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -94,29 +107,34 @@ pub struct Dependents {
 /// Packages whose versions depend on this one.
 #[utoipa::path(
     get, path = "/api/v1/packages/{name}/dependents", operation_id = "packages_dependents", tag = "packages",
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling")),
+    params(super::params::NamePath),
     responses(
         (status = 200, description = "Dependents with the versions that need this package", body = Dependents),
         (status = 404, description = "No such package", body = ErrorBody),
     )
 )]
-pub async fn dependents(
-    state: web::Data<AppState>,
-    name: web::Path<String>,
-) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let pkg = packages::find(&mut conn, &name).await?;
-    let dependents = packages::dependents(&mut conn, &pkg).await?;
+pub async fn dependents(reads: Reads, name: web::Path<String>) -> AppResult<HttpResponse> {
+    let (pkg, dependents) = reads
+        .run(async |c| {
+            let pkg = packages::find(c, &name).await?;
+            let dependents = packages::dependents(c, &pkg).await?;
+            Ok((pkg, dependents))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Dependents {
         name: pkg.name,
-        dependents,
+        dependents: dependents.into_iter().map(Into::into).collect(),
     }))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReadmeQuery {
-    /// A version; the latest when absent.
+    /// A version (strict semver, as in the path of a version); the latest when absent.
+    #[param(
+        pattern = r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)(?:-(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[A-Za-z-][0-9A-Za-z-]*))*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$",
+        max_length = 128
+    )]
     pub version: Option<String>,
 }
 
@@ -130,20 +148,24 @@ pub struct Readme {
 
 #[utoipa::path(
     get, path = "/api/v1/packages/{name}/readme", operation_id = "packages_readme", tag = "packages",
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ReadmeQuery),
+    params(super::params::NamePath, ReadmeQuery),
     responses(
         (status = 200, description = "The README of that version", body = Readme),
         (status = 404, description = "No such package or version", body = ErrorBody),
     )
 )]
 pub async fn readme(
-    state: web::Data<AppState>,
+    reads: Reads,
     name: web::Path<String>,
     q: web::Query<ReadmeQuery>,
 ) -> AppResult<HttpResponse> {
-    let mut conn = state.pool.get().await?;
-    let pkg = packages::find(&mut conn, &name).await?;
-    let (version, text) = packages::readme(&mut conn, &pkg, q.version.as_deref()).await?;
+    let (pkg, (version, text)) = reads
+        .run(async |c| {
+            let pkg = packages::find(c, &name).await?;
+            let found = packages::readme(c, &pkg, q.version.as_deref()).await?;
+            Ok((pkg, found))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(Readme {
         name: pkg.name,
         version,
@@ -151,24 +173,13 @@ pub async fn readme(
     }))
 }
 
-/// The multipart body `sema pkg publish` sends.
-#[derive(ToSchema)]
-#[allow(dead_code)] // Documents the parts `read_multipart` reads; never built.
-pub struct PublishForm {
-    /// The package: gzip + tar with `sema.toml` at the root.
-    #[schema(value_type = String, format = Binary)]
-    tarball: Vec<u8>,
-    /// A JSON object; the manifest inside the tarball wins where they differ.
-    metadata: String,
-}
-
 /// `PUT /api/v1/packages/{name}/{version}`. The route takes the whole tail and
 /// splits at the last `/`, so any malformed name or version gets a precise 400.
 #[utoipa::path(
     put, path = "/api/v1/packages/{name}/{version}", operation_id = "packages_publish", tag = "packages",
     security(("token" = ["publish-new", "publish-update"])),
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
-    request_body(content = PublishForm, content_type = "multipart/form-data"),
+    params(super::params::NamePath, super::params::VersionPath),
+    request_body(content = super::publish_form::PublishForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Published", body = Published),
         (status = 200, description = "The same bytes were already published (a retry): the first response again", body = Published),
@@ -187,8 +198,7 @@ pub async fn publish(
     tail: web::Path<String>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let audit_auth = auth.clone();
-    let result = accept_upload(&req, &state, auth, &tail, payload).await;
+    let result = accept_upload(&req, &state, &auth, &tail, payload).await;
     let label = match &result {
         Ok(o) if o.created => "created",
         Ok(_) => "unchanged",
@@ -196,26 +206,18 @@ pub async fn publish(
     };
     state.metrics.publishes.with_label_values(&[label]).inc();
     let outcome = result?;
-    if outcome.created {
-        let mut conn = state.pool.get().await?;
-        let entry = Entry::new("version.publish")
-            .by(&audit_auth)
-            .package(outcome.package_id, &outcome.body.package)
-            .version(&outcome.body.version);
-        audit::record(&mut conn, &audit_auth.origin, entry).await?;
-    }
     let mut status = if outcome.created {
         HttpResponse::Created()
     } else {
         HttpResponse::Ok()
     };
-    Ok(status.json(outcome.body))
+    Ok(status.json(Published::from(outcome.body)))
 }
 
 async fn accept_upload(
     req: &HttpRequest,
     state: &AppState,
-    auth: Authed,
+    auth: &Authed,
     tail: &str,
     payload: web::Payload,
 ) -> AppResult<publish::Outcome> {
@@ -235,22 +237,14 @@ async fn accept_upload(
         return Err(too_large(max));
     }
     let (upload, _tmp) = read_multipart(req, payload, max).await?;
-    let user = auth.user.clone();
-    let allows = move |scope: &str, canonical: &str| auth.require_scope(scope, canonical);
-    let publisher = Publisher {
-        user: &user,
-        allows: &allows,
+    let registry = usecase::publish::Registry {
+        pool: &state.pool,
+        storage: &state.storage,
+        upstream: state.mirror.as_deref(),
+        limits: Limits::default(),
     };
-    publish::publish(
-        &state.pool,
-        &state.storage,
-        Limits::default(),
-        name,
-        version,
-        upload,
-        publisher,
-    )
-    .await
+    let actor = usecase::Actor::of(auth);
+    usecase::publish::publish(registry, actor, &auth.origin, name, version, upload).await
 }
 
 const METADATA_MAX: usize = 64 * 1024;
@@ -323,10 +317,7 @@ async fn read_multipart(
                     buf.extend_from_slice(&chunk);
                 }
                 // The manifest inside the tarball wins; the metadata only has to be well-formed.
-                match serde_json::from_slice::<serde_json::Value>(&buf) {
-                    Ok(serde_json::Value::Object(_)) => {}
-                    _ => return Err(bad("the `metadata` part must be a JSON object".into())),
-                }
+                super::publish_form::check_metadata(&buf)?;
             }
             other => {
                 let shown: String = other.chars().take(40).collect();

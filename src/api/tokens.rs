@@ -2,31 +2,78 @@
 //! with a session; a token cannot mint more tokens.
 
 use actix_web::{web, HttpResponse};
-
-use crate::audit::{self, Entry, Origin};
-use crate::db::models::User;
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::OkBody;
-use crate::auth::{tokens, Authed};
+use crate::auth::Authed;
 use crate::db::models::ApiToken;
-use crate::db::schema::api_tokens;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::usecase::tokens::{self, TokenRequest};
+use crate::usecase::Actor;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// 1-64 characters.
+    /// 1-64 characters once surrounding whitespace is trimmed.
+    #[schema(pattern = r"\S", max_length = 64, example = "laptop")]
     pub name: String,
-    /// Any of `publish-new`, `publish-update`, `yank`, `change-owners`; all when absent.
+    /// All of them when absent or null.
+    #[schema(value_type = Option<Vec<TokenScope>>, inline, min_items = 1)]
     pub scopes: Option<Vec<String>>,
-    /// Package patterns (`name`, `prefix*`, `ns/*`), at most 20; all packages when absent.
+    #[schema(schema_with = package_patterns)]
     pub packages: Option<Vec<String>>,
-    /// 1-3650; never expires when absent.
+    /// Never expires when absent or null.
+    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub expires_in_days: Option<i64>,
+}
+
+/// A JSON integer as JSON Schema means it: `30` or `30.0` (a number with no
+/// fractional part), which some JSON encoders send for whole numbers.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Ok(Some(i)),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!(
+            "expires_in_days must be a whole number, not {n}"
+        ))),
+    }
+}
+
+/// What a token may do; reads need no scope.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)] // The scopes are strings in `tokens::SCOPES`; this documents them.
+pub enum TokenScope {
+    PublishNew,
+    PublishUpdate,
+    Yank,
+    ChangeOwners,
+}
+
+/// The `packages` field: patterns as `tokens::validate_pattern` accepts them
+/// (surrounding whitespace is trimmed, blank entries dropped).
+fn package_patterns() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pattern = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^\s*(?:[A-Za-z0-9_-]+(?:(?:/[A-Za-z0-9_-]+)?\*?|/\*))?\s*$",
+        ))
+        .max_length(Some(130));
+    ArrayBuilder::new()
+        .schema_type([Type::Array, Type::Null].into_iter().collect::<utoipa::openapi::schema::SchemaType>())
+        .items(pattern)
+        .max_items(Some(20))
+        .description(Some(
+            "Package patterns (`name`, `prefix*`, `ns/*`, `ns/prefix*`), at most 20; all packages when absent, null or empty.",
+        ))
+        .build()
 }
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
@@ -63,112 +110,24 @@ impl From<ApiToken> for TokenInfo {
     }
 }
 
-/// Validates and stores a new token; returns it with the secret, once.
-pub async fn create_token(
-    conn: &mut AsyncPgConnection,
-    user: &User,
-    origin: &Origin,
-    req: NewToken,
-) -> AppResult<TokenInfo> {
-    let user_id = user.id;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(AppError::bad_request("token name must be 1-64 characters"));
-    }
-    let scopes = tokens::validate_scopes(req.scopes)?;
-    let packages = req
-        .packages
-        .unwrap_or_default()
-        .iter()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| tokens::validate_pattern(p))
-        .collect::<AppResult<Vec<_>>>()?;
-    if packages.len() > 20 {
-        return Err(AppError::bad_request(
-            "at most 20 package patterns per token",
-        ));
-    }
-    let expires_at = match req.expires_in_days {
-        None => None,
-        Some(d) if (1..=3650).contains(&d) => Some(Utc::now() + chrono::Duration::days(d)),
-        Some(_) => {
-            return Err(AppError::bad_request(
-                "expires_in_days must be between 1 and 3650",
-            ))
+impl From<NewToken> for TokenRequest {
+    fn from(t: NewToken) -> Self {
+        TokenRequest {
+            name: t.name,
+            scopes: t.scopes,
+            packages: t.packages,
+            expires_in_days: t.expires_in_days,
         }
-    };
-    let secret = tokens::generate();
-    let row: ApiToken = diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::user_id.eq(user_id),
-            api_tokens::name.eq(name),
-            api_tokens::token_hash.eq(tokens::hash(&secret)),
-            api_tokens::scopes.eq(&scopes),
-            api_tokens::packages.eq(&packages),
-            api_tokens::expires_at.eq(expires_at),
-        ))
-        .returning(ApiToken::as_returning())
-        .get_result(conn)
-        .await?;
-    let entry = Entry::new("token.create")
-        .by_user(Some(user.id), &user.username)
-        .subject(&row.name);
-    audit::record(
-        conn,
-        origin,
-        Entry {
-            token_id: Some(row.id),
-            ..entry
-        },
-    )
-    .await?;
-    Ok(TokenInfo {
-        token: Some(secret),
-        ..row.into()
-    })
-}
-
-pub async fn list_tokens(conn: &mut AsyncPgConnection, user_id: i64) -> AppResult<Vec<TokenInfo>> {
-    let rows: Vec<ApiToken> = api_tokens::table
-        .filter(api_tokens::user_id.eq(user_id))
-        .filter(api_tokens::revoked_at.is_null())
-        .order(api_tokens::created_at.desc())
-        .select(ApiToken::as_select())
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(TokenInfo::from).collect())
-}
-
-/// Revokes one of the user's own tokens; anyone else's is "not found".
-pub async fn revoke_token(
-    conn: &mut AsyncPgConnection,
-    user: &User,
-    origin: &Origin,
-    id: i64,
-) -> AppResult<()> {
-    let user_id = user.id;
-    let n = diesel::update(
-        api_tokens::table
-            .filter(api_tokens::id.eq(id))
-            .filter(api_tokens::user_id.eq(user_id))
-            .filter(api_tokens::revoked_at.is_null()),
-    )
-    .set(api_tokens::revoked_at.eq(Utc::now()))
-    .execute(conn)
-    .await?;
-    if n == 0 {
-        return Err(AppError::not_found("token not found"));
     }
-    let entry = Entry::new("token.revoke").by_user(Some(user.id), &user.username);
-    audit::record(
-        conn,
-        origin,
-        Entry {
-            token_id: Some(id),
-            ..entry
-        },
-    )
-    .await
+}
+
+impl From<tokens::Created> for TokenInfo {
+    fn from(c: tokens::Created) -> Self {
+        TokenInfo {
+            token: Some(c.secret),
+            ..c.token.into()
+        }
+    }
 }
 
 /// Creates a token; the secret is in this response only.
@@ -188,10 +147,11 @@ pub async fn create(
     auth: Authed,
     body: web::Json<NewToken>,
 ) -> AppResult<HttpResponse> {
-    auth.require_session()?;
     let mut conn = state.pool.get().await?;
-    let token = create_token(&mut conn, &auth.user, &auth.origin, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(token))
+    let req = body.into_inner().into();
+    let created =
+        tokens::create(&mut conn, Actor::of(&auth), &auth.origin, &auth.user, req).await?;
+    Ok(HttpResponse::Created().json(TokenInfo::from(created)))
 }
 
 /// The caller's live tokens, without their secrets.
@@ -207,8 +167,9 @@ pub async fn create(
 pub async fn list(state: web::Data<AppState>, auth: Authed) -> AppResult<HttpResponse> {
     auth.require_session()?;
     let mut conn = state.pool.get().await?;
+    let live = crate::registry::tokens::live(&mut conn, auth.user.id).await?;
     Ok(HttpResponse::Ok().json(TokenList {
-        tokens: list_tokens(&mut conn, auth.user.id).await?,
+        tokens: live.into_iter().map(TokenInfo::from).collect(),
     }))
 }
 
@@ -216,10 +177,11 @@ pub async fn list(state: web::Data<AppState>, auth: Authed) -> AppResult<HttpRes
 #[utoipa::path(
     delete, path = "/api/v1/tokens/{id}", operation_id = "tokens_revoke", tag = "tokens",
     security(("session" = [])),
-    params(("id" = i64, Path, description = "The token's id")),
+    params(super::params::TokenIdPath),
     responses(
         (status = 200, description = "Revoked", body = OkBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Called with an API token instead of a session", body = ErrorBody),
         (status = 404, description = "Unknown, already revoked, or someone else's", body = ErrorBody),
     )
 )]
@@ -228,11 +190,10 @@ pub async fn revoke(
     auth: Authed,
     id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    auth.require_session()?;
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::not_found("token not found"))?;
     let mut conn = state.pool.get().await?;
-    revoke_token(&mut conn, &auth.user, &auth.origin, id).await?;
+    tokens::revoke(&mut conn, Actor::of(&auth), &auth.origin, id).await?;
     Ok(HttpResponse::Ok().json(OkBody { ok: true }))
 }

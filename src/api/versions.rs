@@ -7,22 +7,28 @@ use actix_web::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry};
+use super::wire::VersionInfo;
 use crate::auth::Authed;
 use crate::cache::VersionFile;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::registry::packages::{self, VersionInfo};
+use crate::reads::Reads;
+use crate::registry::packages;
 use crate::state::AppState;
+use crate::usecase::{versions, Actor};
 
 #[derive(Serialize, ToSchema)]
 pub struct VersionDetail {
     pub name: String,
     pub version: VersionInfo,
+    /// What the version's code may use; null until it is analysed.
+    pub capabilities: Option<super::analysis::Capabilities>,
+    /// Its public API; null until it is analysed.
+    pub api: Option<Vec<super::analysis::ApiName>>,
 }
 
 #[utoipa::path(
     get, path = "/api/v1/packages/{name}/{version}", operation_id = "versions_show", tag = "packages",
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    params(super::params::NamePath, super::params::VersionPath),
     responses(
         (status = 200, description = "The version", body = VersionDetail),
         (status = 404, description = "No such package or version", body = ErrorBody),
@@ -30,25 +36,34 @@ pub struct VersionDetail {
 )]
 pub async fn show(
     state: web::Data<AppState>,
+    reads: Reads,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (name, version) = path.into_inner();
-    let mut conn = state.pool.get().await?;
-    let pkg = packages::find(&mut conn, &name).await?;
-    let info = packages::version_infos(&mut conn, &pkg)
-        .await?
-        .into_iter()
-        .find(|v| v.version == version)
-        .ok_or_else(|| {
-            AppError::not_found(format!(
-                "{}@{} not found",
-                pkg.name,
-                version.chars().take(80).collect::<String>()
-            ))
-        })?;
+    state.resolve(&name).await?;
+    let (pkg, info, analysis) = reads
+        .run(async |c| {
+            let pkg = packages::find(c, &name).await?;
+            let info = packages::version_infos(c, &pkg)
+                .await?
+                .into_iter()
+                .find(|v| v.version == version)
+                .ok_or_else(|| {
+                    AppError::not_found(format!(
+                        "{}@{} not found",
+                        pkg.name,
+                        version.chars().take(80).collect::<String>()
+                    ))
+                })?;
+            let analysis = crate::registry::analyses::find(c, pkg.id, &version).await?;
+            Ok((pkg, info, analysis))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(VersionDetail {
         name: pkg.name,
-        version: info,
+        version: info.into(),
+        capabilities: analysis.as_ref().map(super::analysis::Capabilities::of),
+        api: analysis.map(|a| super::analysis::api_names(&a.report.api)),
     }))
 }
 
@@ -57,7 +72,7 @@ pub async fn show(
 #[utoipa::path(
     method(get, head), path = "/api/v1/packages/{name}/{version}/download", operation_id = "versions_download", tag = "packages",
     params(
-        ("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)"),
+        super::params::NamePath, super::params::VersionPath,
         ("If-None-Match" = Option<String>, Header, description = "The ETag (sha256) already held"),
     ),
     responses(
@@ -68,6 +83,8 @@ pub async fn show(
             headers(("Location" = String))),
         (status = 304, description = "Not modified (`If-None-Match` matched)"),
         (status = 404, description = "No such package or version", body = ErrorBody),
+        (status = 502, description = "Mirroring: the first download failed upstream, or upstream's bytes did not match its checksum (nothing is stored)", body = ErrorBody),
+        (status = 504, description = "Mirroring: upstream did not answer in time", body = ErrorBody),
     )
 )]
 pub async fn download(
@@ -76,30 +93,25 @@ pub async fn download(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let (name, version) = path.into_inner();
-    let shelf = &state.caches.files;
-    let key = format!("{name}/{version}");
-    let v = match shelf.get(&key) {
-        Some(hit) => hit,
-        None => {
-            let ticket = shelf.ticket();
-            let mut conn = state.pool.get().await?;
-            let pkg = packages::find(&mut conn, &name).await?;
-            let v = packages::find_version(&mut conn, &pkg, &version).await?;
-            let file = VersionFile {
-                version_id: v.id,
-                file_name: format!("{}-{}.tar.gz", pkg.name.replace('/', "-"), v.version),
-                checksum: v.checksum,
-                size_bytes: v.size_bytes,
-            };
-            shelf.put(key, ticket, pkg.id, file)
-        }
-    };
+    let v = version_file(&state, &req, &name, &version).await?;
+    if let Some((name, version)) = &v.upstream {
+        fetch_mirrored(&state, name, version, &v.checksum).await?;
+    }
     let etag = EntityTag::new_strong(v.checksum.clone());
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    // A private registry's tarballs must not sit in shared caches (a CDN, a proxy).
+    let scope = if state.config.private {
+        "private"
+    } else {
+        "public"
+    };
+    let cache = (
+        header::CACHE_CONTROL,
+        format!("{scope}, max-age=31536000, immutable"),
+    );
     if super::client_has(&req, &etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header(header::ETag(etag))
-            .insert_header(cache)
+            .insert_header(cache.clone())
             .finish());
     }
     let mut res = HttpResponse::Ok();
@@ -144,6 +156,53 @@ pub async fn download(
     Ok(res.streaming(stream))
 }
 
+/// What a download serves, from the cache when it holds it.
+async fn version_file(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+    version: &str,
+) -> AppResult<std::sync::Arc<VersionFile>> {
+    let shelf = &state.caches.files;
+    let key = format!("{name}/{version}");
+    if let Some(hit) = shelf.get(&key) {
+        return Ok(hit);
+    }
+    let ticket = shelf.ticket();
+    state.resolve(name).await?;
+    let (pkg, v) = Reads::of(req)
+        .run(async |c| {
+            let pkg = packages::find(c, name).await?;
+            let v = packages::find_version(c, &pkg, version).await?;
+            Ok((pkg, v))
+        })
+        .await?;
+    let file = VersionFile {
+        version_id: v.id,
+        file_name: format!("{}-{}.tar.gz", pkg.name.replace('/', "-"), v.version),
+        checksum: v.checksum,
+        size_bytes: v.size_bytes,
+        // Mirrored and not fetched yet: (package, version) as upstream names them.
+        upstream: (!v.stored).then(|| (pkg.name.clone(), v.version.clone())),
+    };
+    Ok(shelf.put(key, ticket, pkg.id, file))
+}
+
+/// A mirrored version's first download: its tarball comes from upstream first.
+async fn fetch_mirrored(
+    state: &AppState,
+    name: &str,
+    version: &str,
+    checksum: &str,
+) -> AppResult<()> {
+    let mirror = state.mirror.as_ref().ok_or_else(|| {
+        AppError::BadGateway(format!(
+            "{name}@{version} was mirrored but never downloaded, and this registry no longer has an upstream (UPSTREAM_URL)"
+        ))
+    })?;
+    mirror.ensure_tarball(name, version, checksum).await
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Yanked {
     pub ok: bool,
@@ -156,7 +215,7 @@ pub struct Yanked {
 #[utoipa::path(
     post, path = "/api/v1/packages/{name}/{version}/yank", operation_id = "versions_yank", tag = "packages",
     security(("token" = ["yank"]), ("session" = [])),
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    params(super::params::NamePath, super::params::VersionPath),
     responses(
         (status = 200, description = "Yanked (idempotent)", body = Yanked),
         (status = 401, description = "No valid token or session", body = ErrorBody),
@@ -175,7 +234,7 @@ pub async fn yank(
 #[utoipa::path(
     post, path = "/api/v1/packages/{name}/{version}/unyank", operation_id = "versions_unyank", tag = "packages",
     security(("token" = ["yank"]), ("session" = [])),
-    params(("name" = String, Path, description = "`name` or `namespace/name`, any spelling"), ("version" = String, Path, description = "A published version (strict semver)")),
+    params(super::params::NamePath, super::params::VersionPath),
     responses(
         (status = 200, description = "Unyanked (idempotent)", body = Yanked),
         (status = 401, description = "No valid token or session", body = ErrorBody),
@@ -199,20 +258,8 @@ async fn set_yanked(
 ) -> AppResult<HttpResponse> {
     let (name, version) = path.into_inner();
     let mut conn = state.pool.get().await?;
-    let pkg = packages::find(&mut conn, &name).await?;
-    packages::require_owner(&mut conn, &pkg, &auth.user).await?;
-    auth.require_scope("yank", &pkg.canonical_name)?;
-    packages::set_yanked(&mut conn, &pkg, &version, yanked).await?;
-    let action = if yanked {
-        "version.yank"
-    } else {
-        "version.unyank"
-    };
-    let entry = Entry::new(action)
-        .by(&auth)
-        .package(pkg.id, &pkg.name)
-        .version(&version);
-    audit::record(&mut conn, &auth.origin, entry).await?;
+    let actor = Actor::of(&auth);
+    let pkg = versions::set_yanked(&mut conn, actor, &auth.origin, &name, &version, yanked).await?;
     Ok(HttpResponse::Ok().json(Yanked {
         ok: true,
         package: pkg.name,

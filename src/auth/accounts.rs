@@ -5,6 +5,7 @@ use argon2::{
     Argon2,
 };
 
+use crate::db::models::User;
 use crate::error::{AppError, AppResult};
 
 pub const PASSWORD_MIN: usize = 8;
@@ -12,6 +13,24 @@ pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 256;
 
 /// 2–39 characters of letters, digits and single hyphens, no hyphen at either end.
+/// The refusal when `REGISTRATION=closed` (the default in private mode).
+pub const REGISTRATION_CLOSED: &str =
+    "registration is closed on this registry; an administrator creates accounts with `sema-pkg admin create-user`";
+
+/// Whether the account may act: not suspended. The one test of a ban, for
+/// sessions, tokens, password and GitHub sign-in alike.
+pub fn is_active(user: &User) -> bool {
+    user.banned_at.is_none()
+}
+
+/// The account, if it may act; a suspended one is refused.
+pub fn require_active(user: User) -> AppResult<User> {
+    if !is_active(&user) {
+        return Err(AppError::forbidden("this account is suspended"));
+    }
+    Ok(user)
+}
+
 pub fn validate_username(name: &str) -> AppResult<()> {
     let ok_len = (2..=39).contains(&name.chars().count());
     let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');

@@ -8,7 +8,7 @@
 use actix_session::Session;
 use actix_web::HttpRequest;
 
-use super::tokens::random_token;
+use crate::domain::token::random_token;
 use crate::error::{AppError, AppResult};
 
 const KEY: &str = "csrf";
@@ -26,6 +26,12 @@ pub fn token(session: &Session) -> String {
 /// The session's token if it has one; creates nothing (and so no session).
 pub fn existing(session: &Session) -> Option<String> {
     session.get::<String>(KEY).ok().flatten()
+}
+
+/// Drops the session's token; the next page gets a new one. Sign-in calls it;
+/// sign-out purges the whole session, token included.
+pub fn forget(session: &Session) {
+    session.remove(KEY);
 }
 
 /// Checks a form's token (or the `X-CSRF-Token` header).
@@ -50,9 +56,9 @@ pub fn verify(req: &HttpRequest, session: &Session, form_token: Option<&str>) ->
 pub fn require_json_for_cookie_writes(req: &actix_web::dev::ServiceRequest) -> AppResult<()> {
     use actix_web::http::Method;
     let writes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
-    let bearer = req
-        .headers()
-        .contains_key(actix_web::http::header::AUTHORIZATION);
+    // Only a Bearer token exempts: browsers attach Basic or Negotiate
+    // credentials to cross-site requests by themselves.
+    let bearer = super::extract::bearer(req.request()).is_some();
     let cookie = req.cookie("session").is_some();
     if !writes || bearer || !cookie {
         return Ok(());

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use diesel::sql_types::{Double, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::future::{ready, Either, Ready};
 
 use crate::error::{AppError, AppResult};
 
@@ -43,22 +44,14 @@ fn wait_secs(missing: f64, b: Bucket) -> u64 {
     ((missing / b.per_second).ceil() as u64).max(1)
 }
 
-/// Seconds to wait when `key` has less than one token left, without spending any.
-pub async fn check(conn: &mut AsyncPgConnection, key: &str, b: Bucket) -> AppResult<Option<u64>> {
-    let rows: Vec<Tokens> = diesel::sql_query(
-        "SELECT LEAST($2, tokens + EXTRACT(EPOCH FROM now() - updated_at)::float8 * $3) AS tokens
-         FROM rate_limits WHERE key = $1",
-    )
-    .bind::<Text, _>(key)
-    .bind::<Double, _>(b.capacity)
-    .bind::<Double, _>(b.per_second)
-    .load(conn)
-    .await?;
-    Ok(rows
-        .as_slice()
-        .first()
-        .filter(|t| t.tokens < 1.0)
-        .map(|t| wait_secs(1.0 - t.tokens, b)))
+/// Gives back one token spent by `take` (a sign-in that succeeded).
+pub async fn refund(conn: &mut AsyncPgConnection, key: &str, b: Bucket) -> AppResult<()> {
+    diesel::sql_query("UPDATE rate_limits SET tokens = LEAST($2, tokens + 1) WHERE key = $1")
+        .bind::<Text, _>(key)
+        .bind::<Double, _>(b.capacity)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Spends `cost` tokens. Returns the seconds to wait when there were not enough;
@@ -125,41 +118,28 @@ pub fn writes(per_minute: u32) -> Bucket {
     }
 }
 
-/// Reads are limited per instance, in memory (GCRA from the `governor` crate):
-/// cheap enough for every request, and generous (a burst of three seconds'
-/// allowance) so installing 50 packages never trips it.
-pub struct ReadLimiter {
-    limiter: governor::DefaultKeyedRateLimiter<IpAddr>,
-    clock: governor::clock::DefaultClock,
-}
-
-impl ReadLimiter {
-    pub fn new(per_second: u32) -> ReadLimiter {
-        let rate = std::num::NonZeroU32::new(per_second.max(1)).expect("non-zero");
-        let burst = rate.saturating_mul(std::num::NonZeroU32::new(3).expect("non-zero"));
-        ReadLimiter {
-            limiter: governor::RateLimiter::keyed(
-                governor::Quota::per_second(rate).allow_burst(burst),
-            ),
-            clock: governor::clock::DefaultClock::default(),
-        }
-    }
-
-    /// Seconds to wait, when this address is over its allowance.
-    pub fn check(&self, ip: IpAddr) -> Option<u64> {
-        use governor::clock::Clock;
-        self.limiter.check_key(&ip).err().map(|not_until| {
-            not_until
-                .wait_time_from(self.clock.now())
-                .as_secs_f64()
-                .ceil()
-                .max(1.0) as u64
-        })
-    }
-
-    /// Forgets idle addresses, so memory stays bounded.
-    pub fn sweep(&self) {
-        self.limiter.retain_recent();
+/// Middleware (`wrap_fn`) giving web pages the API's read limit. A refusal
+/// is a response, so the pages' error handler renders it as the 429 page. The
+/// Prometheus middleware lets `/metrics` through to the pages' scope (and
+/// swaps the body), so scrapes are not counted.
+pub fn limit_page_reads<S>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> Either<S::Future, Ready<Result<actix_web::dev::ServiceResponse, actix_web::Error>>>
+where
+    S: actix_web::dev::Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
+    let checked = match req.path() {
+        "/metrics" => Ok(()),
+        _ => check_read(&req),
+    };
+    match checked {
+        Ok(()) => Either::Left(srv.call(req)),
+        Err(e) => Either::Right(ready(Ok(req.error_response(e)))),
     }
 }
 

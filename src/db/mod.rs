@@ -1,6 +1,8 @@
 //! Postgres: the pool, database creation and the embedded migrations.
 
 pub mod models;
+pub mod reads;
+pub mod replica;
 pub mod schema;
 pub mod tls;
 

@@ -56,6 +56,8 @@ pub struct Package {
     pub keywords: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The upstream registry a mirrored package comes from; `None` when local.
+    pub mirrored_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -78,6 +80,8 @@ pub struct Version {
     pub yanked: bool,
     pub yanked_at: Option<DateTime<Utc>>,
     pub published_at: DateTime<Utc>,
+    /// False for a mirrored version whose tarball has not been fetched yet.
+    pub stored: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -69,6 +69,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         removed_at -> Nullable<Timestamptz>,
         readme -> Text,
+        mirrored_from -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -77,6 +79,16 @@ diesel::table! {
         package_id -> Int8,
         user_id -> Int8,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    owner_invitations (package_id, user_id) {
+        package_id -> Int8,
+        user_id -> Int8,
+        invited_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
     }
 }
 
@@ -101,6 +113,7 @@ diesel::table! {
         yanked -> Bool,
         yanked_at -> Nullable<Timestamptz>,
         published_at -> Timestamptz,
+        stored -> Bool,
     }
 }
 
@@ -141,9 +154,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    name_claims (canonical_name) {
+        canonical_name -> Text,
+        name -> Text,
+        claimed_by -> Text,
+        claimed_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(package_owners -> packages (package_id));
 diesel::joinable!(package_owners -> users (user_id));
+diesel::joinable!(owner_invitations -> packages (package_id));
 diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
@@ -158,12 +181,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
     packages,
     package_owners,
+    owner_invitations,
     versions,
     dependencies,
     version_downloads,
     audit_log,
     package_downloads,
     package_search,
+    name_claims,
 );
 
 diesel::table! {

@@ -1,11 +1,15 @@
-//! The registry's domain: names, versions, manifests, tarballs, READMEs and the
-//! publish/read operations over Postgres and the blob store. No HTTP in here.
+//! The registry over Postgres and the blob store: publish, packages, owners,
+//! invitations, listings and search queries. No HTTP in here; the pure rules
+//! (names, manifests, tarballs, READMEs) are in `domain`.
 
+pub mod admin_listing;
+pub mod analyses;
+pub mod invitations;
 pub mod listing;
-pub mod manifest;
-pub mod names;
+pub mod namespaces;
 pub mod packages;
 pub mod publish;
-pub mod readme;
 pub mod search;
-pub mod tarball;
+pub mod tokens;
+pub mod upstream;
+pub mod users;

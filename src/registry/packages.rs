@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::names::PackageName;
 use crate::db::models::{Dependency, Package, User, Version};
 use crate::db::schema::{
     dependencies, package_owners, packages, users, version_downloads, versions,
 };
+use crate::domain::names::PackageName;
 use crate::error::{AppError, AppResult};
 
 pub async fn find(conn: &mut AsyncPgConnection, name: &str) -> AppResult<Package> {
@@ -89,7 +89,7 @@ pub async fn require_owner(
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DependencyInfo {
     pub name: String,
     pub req: String,
@@ -97,7 +97,7 @@ pub struct DependencyInfo {
 }
 
 /// One version as the API shows it: the CLI's fields first, then ours.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionInfo {
     pub version: String,
     pub yanked: bool,
@@ -190,7 +190,7 @@ pub fn latest(versions: &[VersionInfo]) -> Option<&VersionInfo> {
         .map(|(_, v)| v)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PackageSummary {
     pub name: String,
     pub description: String,
@@ -202,10 +202,12 @@ pub struct PackageSummary {
     pub downloads: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The upstream registry this package is mirrored from; null for a local package.
+    pub mirrored_from: Option<String>,
 }
 
 /// The contract's shape: `package{…}`, `owners` as strings, top-level `versions`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PackageDetail {
     #[serde(skip)]
     pub package_id: i64,
@@ -214,29 +216,88 @@ pub struct PackageDetail {
     pub versions: Vec<VersionInfo>,
 }
 
+/// `detail` in one statement (the uncached metadata path runs it on every
+/// miss): the package, its owners, and its versions as JSON with their
+/// dependencies and download totals.
+const DETAIL_SQL: &str = "
+SELECT p.id, p.name, p.description, p.repository_url, p.homepage, p.license, p.keywords,
+       p.created_at, p.updated_at, p.mirrored_from,
+       ARRAY(SELECT u.username FROM package_owners po JOIN users u ON u.id = po.user_id
+             WHERE po.package_id = p.id ORDER BY po.created_at) AS owners,
+       COALESCE((
+         SELECT json_agg(json_build_object(
+                  'version', v.version, 'yanked', v.yanked, 'sema_version_req', v.sema_version_req,
+                  'size_bytes', v.size_bytes, 'published_at', v.published_at, 'checksum', v.checksum,
+                  'dependencies', ARRAY(SELECT json_build_object('name', d.name, 'req', d.req, 'kind', d.kind)
+                                        FROM dependencies d WHERE d.version_id = v.id ORDER BY d.name),
+                  'downloads', (SELECT COALESCE(SUM(vd.downloads), 0) FROM version_downloads vd
+                                WHERE vd.version_id = v.id),
+                  'license', v.license, 'keywords', v.keywords, 'description', v.description,
+                  'yanked_at', v.yanked_at, 'published_by', pu.username)
+                ORDER BY v.published_at DESC, v.id DESC)
+         FROM versions v LEFT JOIN users pu ON pu.id = v.published_by
+         WHERE v.package_id = p.id), '[]')::text AS versions
+FROM packages p WHERE p.canonical_name = $1 AND p.removed_at IS NULL";
+
+#[derive(diesel::QueryableByName)]
+struct DetailRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    description: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    repository_url: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    homepage: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    license: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    keywords: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    updated_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    mirrored_from: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    owners: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    versions: String,
+}
+
 pub async fn detail(conn: &mut AsyncPgConnection, name: &str) -> AppResult<PackageDetail> {
-    let pkg = find(conn, name).await?;
-    let versions = version_infos(conn, &pkg).await?;
-    let owners = owners(conn, pkg.id)
-        .await?
-        .into_iter()
-        .map(|u| u.username)
-        .collect();
+    // Any spelling that canonicalises to a package finds it; a malformed name cannot exist.
+    let canonical = PackageName::parse(name)
+        .map(|n| n.canonical)
+        .unwrap_or_default();
+    let row: DetailRow = diesel::sql_query(DETAIL_SQL)
+        .bind::<diesel::sql_types::Text, _>(canonical)
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| {
+            AppError::not_found(format!("package {:?} not found", truncate(name, 80)))
+        })?;
+    let versions: Vec<VersionInfo> =
+        serde_json::from_str(&row.versions).map_err(AppError::internal)?;
     Ok(PackageDetail {
-        package_id: pkg.id,
+        package_id: row.id,
         package: PackageSummary {
             latest_version: latest(&versions).map(|v| v.version.clone()),
             downloads: versions.iter().map(|v| v.downloads).sum(),
-            name: pkg.name,
-            description: pkg.description,
-            repository_url: pkg.repository_url,
-            homepage: pkg.homepage,
-            license: pkg.license,
-            keywords: pkg.keywords,
-            created_at: pkg.created_at,
-            updated_at: pkg.updated_at,
+            name: row.name,
+            description: row.description,
+            repository_url: row.repository_url,
+            homepage: row.homepage,
+            license: row.license,
+            keywords: row.keywords,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            mirrored_from: row.mirrored_from,
         },
-        owners,
+        owners: row.owners,
         versions,
     })
 }
@@ -267,13 +328,13 @@ pub async fn dependents(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DependentInfo {
     pub name: String,
     pub versions: Vec<DependentVersion>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DependentVersion {
     pub version: String,
     pub req: String,
@@ -326,23 +387,6 @@ pub async fn set_yanked(
     Ok(())
 }
 
-pub async fn add_owner(
-    conn: &mut AsyncPgConnection,
-    pkg: &Package,
-    username: &str,
-) -> AppResult<User> {
-    let user = find_user(conn, username).await?;
-    diesel::insert_into(package_owners::table)
-        .values((
-            package_owners::package_id.eq(pkg.id),
-            package_owners::user_id.eq(user.id),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(user)
-}
-
 /// Removes an owner; the last owner stays. The owner rows are locked first, so
 /// two owners removing each other at once cannot leave none.
 pub async fn remove_owner(
@@ -389,4 +433,58 @@ pub async fn find_user(conn: &mut AsyncPgConnection, username: &str) -> AppResul
         .await
         .optional()?
         .ok_or_else(|| AppError::not_found(format!("user {:?} not found", truncate(username, 40))))
+}
+
+/// Deletes a package's versions and owners and keeps its row as a tombstone,
+/// so nobody else can take the name.
+pub async fn tombstone(conn: &mut AsyncPgConnection, id: i64) -> AppResult<()> {
+    diesel::delete(versions::table.filter(versions::package_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::delete(package_owners::table.filter(package_owners::package_id.eq(id)))
+        .execute(conn)
+        .await?;
+    diesel::update(packages::table.find(id))
+        .set(packages::removed_at.eq(Utc::now()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `canonical` is a package published here (not a mirrored copy).
+pub async fn is_local(conn: &mut AsyncPgConnection, canonical: &str) -> AppResult<bool> {
+    let mirrored_from: Option<Option<String>> = packages::table
+        .filter(packages::canonical_name.eq(canonical))
+        .select(packages::mirrored_from)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(matches!(mirrored_from, Some(None)))
+}
+
+/// Reserves `name` for local publishing (idempotent) and deletes a mirrored
+/// copy held under it.
+pub async fn claim_name(
+    conn: &mut AsyncPgConnection,
+    name: &PackageName,
+    by: &str,
+) -> AppResult<()> {
+    use crate::db::schema::name_claims;
+    diesel::insert_into(name_claims::table)
+        .values((
+            name_claims::canonical_name.eq(&name.canonical),
+            name_claims::name.eq(&name.name),
+            name_claims::claimed_by.eq(by),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    diesel::delete(
+        packages::table
+            .filter(packages::canonical_name.eq(&name.canonical))
+            .filter(packages::mirrored_from.is_not_null()),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,19 +1,19 @@
-//! Publishing a version: validate the tarball, authorise, store the blob at its
-//! content address, then record everything in one transaction. Any failure
-//! leaves no version row; an orphan blob is harmless and `doctor` lists them.
+//! What a publish reads and writes in Postgres; the steps and their order
+//! are the use case's (`usecase::publish`). An orphan blob is harmless and
+//! `doctor` lists them.
 
 use std::path::PathBuf;
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::Serialize;
 
-use super::manifest::{self, DepKind, Manifest};
-use super::names::{self, PackageName, Version};
-use super::tarball::{self, Limits};
+use super::upstream::Upstream;
 use crate::db::models::{Package, User};
 use crate::db::schema::{dependencies, namespaces, package_owners, packages, users, versions};
 use crate::db::Pool;
+use crate::domain::manifest::{DepKind, Manifest};
+use crate::domain::names::{self, PackageName, Version};
 use crate::error::{AppError, AppResult};
 use crate::storage::Storage;
 
@@ -25,7 +25,7 @@ pub struct Upload {
 }
 
 /// The publish response; a byte-identical re-publish answers the same body.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Published {
     pub ok: bool,
     pub package: String,
@@ -41,26 +41,12 @@ pub struct Outcome {
     pub body: Published,
 }
 
-/// Who publishes, and what their credential allows (`scope`, canonical name).
-pub struct Publisher<'a> {
-    pub user: &'a User,
-    pub allows: &'a (dyn Fn(&str, &str) -> AppResult<()> + Sync),
-}
-
-pub async fn publish(
-    pool: &Pool,
-    storage: &Storage,
-    limits: Limits,
-    name: PackageName,
-    version: Version,
-    upload: Upload,
-    publisher: Publisher<'_>,
-) -> AppResult<Outcome> {
-    let mut conn = pool.get().await?;
+/// Refuses a name that was removed here: it is never reused.
+pub async fn not_removed(conn: &mut AsyncPgConnection, name: &PackageName) -> AppResult<()> {
     let removed: Option<Option<chrono::DateTime<chrono::Utc>>> = packages::table
         .filter(packages::canonical_name.eq(&name.canonical))
         .select(packages::removed_at)
-        .first(&mut conn)
+        .first(conn)
         .await
         .optional()?;
     if removed.flatten().is_some() {
@@ -69,142 +55,97 @@ pub async fn publish(
             name.name
         )));
     }
-    let existing = find_package(&mut conn, &name.canonical).await?;
-    if let Some(pkg) = &existing {
-        authorise_update(&mut conn, pkg, &publisher).await?;
-        if let Some(done) = already_published(&mut conn, pkg, &name, &version, &upload).await? {
-            return Ok(done);
-        }
-    } else {
-        (publisher.allows)("publish-new", &name.canonical)?;
-        check_namespace(&mut conn, &name, publisher.user).await?;
-    }
-    drop(conn);
+    Ok(())
+}
 
-    let path = upload.path.clone();
-    let contents = tokio::task::spawn_blocking(move || tarball::inspect(&path, limits))
+/// A version row to insert.
+pub struct NewVersion<'a> {
+    pub version: &'a Version,
+    pub upload: &'a Upload,
+    pub manifest: &'a Manifest,
+    pub readme: Option<&'a str>,
+    pub published_by: i64,
+}
+
+/// Inserts the version; `None` when it exists already (a concurrent publish).
+pub async fn insert_version(
+    conn: &mut AsyncPgConnection,
+    package_id: i64,
+    v: &NewVersion<'_>,
+) -> AppResult<Option<i64>> {
+    let m = v.manifest;
+    Ok(diesel::insert_into(versions::table)
+        .values((
+            versions::package_id.eq(package_id),
+            versions::version.eq(&v.version.raw),
+            versions::version_key.eq(&v.version.key),
+            versions::checksum.eq(&v.upload.checksum),
+            versions::size_bytes.eq(v.upload.size as i64),
+            versions::description.eq(&m.description),
+            versions::repository_url.eq(&m.repository),
+            versions::homepage.eq(&m.homepage),
+            versions::license.eq(&m.license),
+            versions::keywords.eq(&m.keywords),
+            versions::authors.eq(&m.authors),
+            versions::sema_version_req.eq(&m.sema_version_req),
+            versions::entrypoint.eq(&m.entrypoint),
+            versions::readme.eq(v.readme),
+            versions::published_by.eq(v.published_by),
+        ))
+        .on_conflict_do_nothing()
+        .returning(versions::id)
+        .get_result(conn)
         .await
-        .map_err(AppError::internal)??;
-    let manifest = manifest::parse(&contents.manifest, &name, &version)?;
-    let mut conn = pool.get().await?;
-    check_dependencies(&mut conn, &manifest).await?;
-    drop(conn);
+        .optional()?)
+}
 
-    let stored = storage.put_file(&upload.checksum, &upload.path).await?;
-
-    let mut conn = pool.get().await?;
-    let user_id = publisher.user.id;
-    let readme = contents.readme;
-    let body = Published {
-        ok: true,
-        package: name.name.clone(),
-        version: version.raw.clone(),
-        checksum: upload.checksum.clone(),
-        size: upload.size,
-    };
-    let allows = publisher.allows;
-    let created = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            let pkg = match insert_package(conn, &name, &manifest, user_id).await? {
-                Some(pkg) => pkg,
-                None => {
-                    // Created by someone else since we looked: authorise as an update.
-                    let pkg = find_package(conn, &name.canonical)
-                        .await?
-                        .ok_or_else(|| AppError::internal("package vanished"))?;
-                    authorise_update(
-                        conn,
-                        &pkg,
-                        &Publisher {
-                            user: publisher.user,
-                            allows,
-                        },
-                    )
-                    .await?;
-                    pkg
-                }
-            };
-            let inserted: Option<i64> = diesel::insert_into(versions::table)
-                .values((
-                    versions::package_id.eq(pkg.id),
-                    versions::version.eq(&version.raw),
-                    versions::version_key.eq(&version.key),
-                    versions::checksum.eq(&upload.checksum),
-                    versions::size_bytes.eq(upload.size as i64),
-                    versions::description.eq(&manifest.description),
-                    versions::repository_url.eq(&manifest.repository),
-                    versions::homepage.eq(&manifest.homepage),
-                    versions::license.eq(&manifest.license),
-                    versions::keywords.eq(&manifest.keywords),
-                    versions::authors.eq(&manifest.authors),
-                    versions::sema_version_req.eq(&manifest.sema_version_req),
-                    versions::entrypoint.eq(&manifest.entrypoint),
-                    versions::readme.eq(&readme),
-                    versions::published_by.eq(user_id),
-                ))
-                .on_conflict_do_nothing()
-                .returning(versions::id)
-                .get_result(conn)
-                .await
-                .optional()?;
-            let Some(version_id) = inserted else {
-                // A concurrent publish of the same version won the race.
-                return match already_published(conn, &pkg, &name, &version, &upload).await? {
-                    Some(_) => Ok((false, pkg.id)),
-                    None => Err(AppError::internal("version conflict without a version row")),
-                };
-            };
-            let deps: Vec<_> = manifest
-                .deps
-                .iter()
-                .map(|d| {
-                    (
-                        dependencies::version_id.eq(version_id),
-                        dependencies::name.eq(&d.name),
-                        dependencies::canonical_name.eq(match d.kind {
-                            DepKind::Registry => names::canonical(&d.name),
-                            DepKind::Git => d.name.to_ascii_lowercase(),
-                        }),
-                        dependencies::req.eq(&d.req),
-                        dependencies::kind.eq(d.kind.as_str()),
-                    )
-                })
-                .collect();
-            if !deps.is_empty() {
-                diesel::insert_into(dependencies::table)
-                    .values(deps)
-                    .execute(conn)
-                    .await?;
-            }
-            refresh_package(conn, &pkg, &version, &manifest, readme.as_deref()).await?;
-            Ok((true, pkg.id))
+pub async fn insert_dependencies(
+    conn: &mut AsyncPgConnection,
+    version_id: i64,
+    manifest: &Manifest,
+) -> AppResult<()> {
+    let deps: Vec<_> = manifest
+        .deps
+        .iter()
+        .map(|d| {
+            (
+                dependencies::version_id.eq(version_id),
+                dependencies::name.eq(&d.name),
+                dependencies::canonical_name.eq(match d.kind {
+                    DepKind::Registry => names::canonical(&d.name),
+                    DepKind::Git => d.name.to_ascii_lowercase(),
+                }),
+                dependencies::req.eq(&d.req),
+                dependencies::kind.eq(d.kind.as_str()),
+            )
         })
-        .await;
-    match created {
-        Ok((created, package_id)) => Ok(Outcome {
-            created,
-            package_id,
-            body,
-        }),
-        Err(e) => {
-            // Leave nothing half-written: drop a blob this attempt added that no version uses.
-            if stored {
-                let used: bool = diesel::select(diesel::dsl::exists(
-                    versions::table.filter(versions::checksum.eq(&upload.checksum)),
-                ))
-                .get_result(&mut conn)
-                .await
-                .unwrap_or(true);
-                if !used {
-                    let _ = storage.delete(&upload.checksum).await;
-                }
-            }
-            Err(e)
-        }
+        .collect();
+    if !deps.is_empty() {
+        diesel::insert_into(dependencies::table)
+            .values(deps)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Leaves nothing half-written: deletes the blob `checksum` unless a version uses it.
+pub async fn drop_unused_blob(conn: &mut AsyncPgConnection, storage: &Storage, checksum: &str) {
+    let used: bool = diesel::select(diesel::dsl::exists(
+        versions::table.filter(versions::checksum.eq(checksum)),
+    ))
+    .get_result(conn)
+    .await
+    .unwrap_or(true);
+    if !used {
+        let _ = storage.delete(checksum).await;
     }
 }
 
-async fn find_package(conn: &mut AsyncPgConnection, canonical: &str) -> AppResult<Option<Package>> {
+pub async fn find_package(
+    conn: &mut AsyncPgConnection,
+    canonical: &str,
+) -> AppResult<Option<Package>> {
     Ok(packages::table
         .filter(packages::canonical_name.eq(canonical))
         .select(Package::as_select())
@@ -213,18 +154,9 @@ async fn find_package(conn: &mut AsyncPgConnection, canonical: &str) -> AppResul
         .optional()?)
 }
 
-async fn authorise_update(
-    conn: &mut AsyncPgConnection,
-    pkg: &Package,
-    p: &Publisher<'_>,
-) -> AppResult<()> {
-    super::packages::require_owner(conn, pkg, p.user).await?;
-    (p.allows)("publish-update", &pkg.canonical_name)
-}
-
 /// The version (or a `+build` twin) exists: the same bytes are an idempotent
 /// success, anything else a conflict.
-async fn already_published(
+pub async fn already_published(
     conn: &mut AsyncPgConnection,
     pkg: &Package,
     name: &PackageName,
@@ -266,9 +198,12 @@ async fn already_published(
     }))
 }
 
-/// `ns/…`: the namespace must be free, or the publisher's. A namespace equal to
-/// someone's username is theirs alone.
-async fn check_namespace(
+/// `ns/…`: the namespace must be the publisher's, or free. A claimed
+/// namespace is its owner's alone, even when someone later registers the same
+/// username (registration refuses that; see `namespaces`). An unclaimed one
+/// equal to another user's name is theirs (accounts from before names were
+/// reserved with their namespace).
+pub async fn check_namespace(
     conn: &mut AsyncPgConnection,
     name: &PackageName,
     user: &User,
@@ -276,26 +211,24 @@ async fn check_namespace(
     let Some(ns) = name.namespace() else {
         return Ok(());
     };
-    let namesake: Option<i64> = users::table
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = ")
-                .bind::<diesel::sql_types::Text, _>(ns),
-        )
-        .select(users::id)
-        .first(conn)
-        .await
-        .optional()?;
-    if namesake.is_some_and(|id| id != user.id) {
-        return Err(AppError::forbidden(format!(
-            "the namespace {ns:?} belongs to the user {ns:?}"
-        )));
-    }
     let owner: Option<i64> = namespaces::table
         .find(ns)
         .select(namespaces::owner_id)
         .first(conn)
         .await
         .optional()?;
+    let owner = match owner {
+        Some(id) => Some(id),
+        None => users::table
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(username) = ")
+                    .bind::<diesel::sql_types::Text, _>(ns),
+            )
+            .select(users::id)
+            .first(conn)
+            .await
+            .optional()?,
+    };
     if owner.is_some_and(|id| id != user.id) {
         return Err(AppError::forbidden(format!(
             "the namespace {ns:?} belongs to another user; only they can create packages in it"
@@ -306,7 +239,7 @@ async fn check_namespace(
 
 /// Inserts the package (and its namespace) with the publisher as owner; `None`
 /// when it already exists.
-async fn insert_package(
+pub async fn insert_package(
     conn: &mut AsyncPgConnection,
     name: &PackageName,
     m: &Manifest,
@@ -357,8 +290,63 @@ async fn insert_package(
     Ok(pkg)
 }
 
-/// Registry dependencies must name published versions, so installs resolve.
-async fn check_dependencies(conn: &mut AsyncPgConnection, m: &Manifest) -> AppResult<()> {
+/// Every registry dependency names a published version here; local packages
+/// may depend on mirrored versions, so the mirror is asked for missing ones.
+pub async fn dependencies_exist(
+    pool: &Pool,
+    manifest: &Manifest,
+    upstream: Option<&dyn Upstream>,
+) -> AppResult<()> {
+    let mut conn = pool.get().await?;
+    let missing = check_dependencies(&mut conn, manifest).await?;
+    drop(conn);
+    let Some(up) = upstream.filter(|_| !missing.is_empty()) else {
+        return match missing.as_slice() {
+            [first, ..] => Err(missing_dependency(manifest, first, None)),
+            [] => Ok(()),
+        };
+    };
+    for name in &missing {
+        up.resolve(name).await?;
+    }
+    let mut conn = pool.get().await?;
+    let still = check_dependencies(&mut conn, manifest).await?;
+    match still.as_slice() {
+        [first, ..] => Err(missing_dependency(manifest, first, Some(up.url()))),
+        [] => Ok(()),
+    }
+}
+
+/// The 409 for publishing to a name upstream has (held here as a mirrored package).
+pub fn not_mirrored(pkg: &Package, name: &PackageName) -> AppResult<()> {
+    let Some(upstream) = &pkg.mirrored_from else {
+        return Ok(());
+    };
+    Err(AppError::conflict(format!(
+        "{} exists on the upstream registry {upstream}, which this registry mirrors; publishing it here would shadow the upstream package (dependency confusion). An administrator can claim the name for local use with `sema-pkg package claim {}` or in /admin",
+        name.name, name.name
+    )))
+}
+
+fn missing_dependency(m: &Manifest, canonical: &str, upstream: Option<&str>) -> AppError {
+    let req = m
+        .deps
+        .iter()
+        .find(|d| names::canonical(&d.name) == canonical)
+        .map(|d| d.req.as_str())
+        .unwrap_or_default();
+    let where_ = match upstream {
+        Some(u) => format!("on this registry or its upstream {u}"),
+        None => "on this registry".into(),
+    };
+    AppError::unprocessable(format!(
+        "sema.toml: dependency {canonical}@{req} is not published {where_}"
+    ))
+}
+
+/// Registry dependencies must name published versions, so installs resolve:
+/// the canonical names of those that do not.
+async fn check_dependencies(conn: &mut AsyncPgConnection, m: &Manifest) -> AppResult<Vec<String>> {
     let wanted: Vec<(String, &str)> = m
         .deps
         .iter()
@@ -366,7 +354,7 @@ async fn check_dependencies(conn: &mut AsyncPgConnection, m: &Manifest) -> AppRe
         .map(|d| (names::canonical(&d.name), d.req.as_str()))
         .collect();
     if wanted.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let canon: Vec<&String> = wanted.iter().map(|(c, _)| c).collect();
     let have: Vec<(String, String)> = versions::table
@@ -375,18 +363,15 @@ async fn check_dependencies(conn: &mut AsyncPgConnection, m: &Manifest) -> AppRe
         .select((packages::canonical_name, versions::version))
         .load(conn)
         .await?;
-    for (c, req) in &wanted {
-        if !have.iter().any(|(hc, hv)| hc == c && hv == req) {
-            return Err(AppError::unprocessable(format!(
-                "sema.toml: dependency {c}@{req} is not published on this registry"
-            )));
-        }
-    }
-    Ok(())
+    Ok(wanted
+        .iter()
+        .filter(|(c, req)| !have.iter().any(|(hc, hv)| hc == c && hv == req))
+        .map(|(c, _)| c.clone())
+        .collect())
 }
 
 /// The package's searchable fields (README included) follow its highest version.
-async fn refresh_package(
+pub async fn refresh_package(
     conn: &mut AsyncPgConnection,
     pkg: &Package,
     new: &Version,

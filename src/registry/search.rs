@@ -3,39 +3,37 @@
 //! Matching: every query word must occur in the package's weighted document
 //! (name A, keywords B, description C, README D; stemmed or not), or the whole
 //! query is a prefix of the name or of one of its `-`/`/` parts (`ht` finds
-//! `http`), or it is a close trigram match of the name (`jsno` finds `json`).
+//! `http`), or, when nothing else matches, it is close to one of the name
+//! parts in a small dictionary (`jsno` finds `json`).
 //! Ranking: exact canonical name first, then `ts_rank_cd`, then 90-day
 //! downloads, then name. Only candidates are ranked: the exact name, and for
 //! the name-prefix path and the full-text path each, the most popular matches
-//! up to a window (`RANK_WINDOW`, widened for deeper pages), so a word that
-//! half the registry contains costs the window and not half the registry.
+//! up to a window (`RANK_WINDOW`, widened for deeper pages), taken by index
+//! range scans (migration 000007: term postings of the popular packages,
+//! filter terms beside the document), so a word that half the registry
+//! contains costs the window and not half the registry.
 //! Totals are exact up to `TOTAL_MAX`, then capped and flagged. `keyword:`,
-//! `owner:` and `ns:` filter, in the query or as parameters. Input of any shape is safe: query words are reduced to
-//! letters and digits and only ever reach Postgres as bound parameters; the SQL
-//! text is assembled from fixed fragments.
+//! `owner:` and `ns:` filter, in the query or as parameters. Input of any
+//! shape is safe: query words are reduced to letters and digits and only ever
+//! reach Postgres as bound parameters; the SQL text is assembled from fixed
+//! fragments. One statement per search: no transaction, no settings.
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use serde::{Deserialize, Serialize};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::names;
-use crate::error::{AppError, AppResult};
-
-pub const PER_PAGE_MAX: i64 = 100;
-pub const PER_PAGE_DEFAULT: i64 = 20;
-/// Longer queries are cut here: nothing longer is a useful search, and it
-/// bounds the work a request can ask for.
-const QUERY_MAX_CHARS: usize = 512;
-const WORDS_MAX: usize = 16;
-const WORD_MAX_CHARS: usize = 64;
+use crate::domain::names;
+pub use crate::domain::search_query::{Query, Request, SearchParams, Sort};
+use crate::error::AppResult;
 /// Typo matches kept per query; they are a fallback, not the result set.
 const FUZZY_MAX: i64 = 50;
-/// pg_trgm similarity that still catches a swapped pair in a four-letter name
-/// (`jsno`/`json` is 0.25; the default 0.3 misses it).
-const FUZZY_THRESHOLD: &str = "0.25";
+/// Nearest dictionary terms a typo looks at.
+const FUZZY_TERMS: i64 = 4;
+/// pg_trgm distance (1 - similarity) that still catches a swapped pair in a
+/// four-letter name (`jsno`/`json` is 0.25 similar; the default 0.3 misses it).
+const FUZZY_MAX_DISTANCE: &str = "0.75";
 /// Results served per query, and where counting stops: past it `total` is
 /// this number and `total_capped` is true. A registry search is read in its
 /// first pages; counting a word that half the registry contains is not free.
@@ -43,32 +41,15 @@ pub const TOTAL_MAX: i64 = 1000;
 /// Candidates ranked per matching path (name prefix, full text), taken in
 /// popularity order (see migration 000005); a deeper page widens it.
 const RANK_WINDOW: i64 = 50;
-/// Most popular packages a one-word query looks through before it asks GIN
-/// for every match instead.
-const WALK_MAX: i64 = 4000;
-/// Matches of a several-word query considered for its window (any beyond
-/// are not ranked): bounds the work when the words are all common.
+/// GIN matches (several words, filters, or a word rare among popular
+/// packages) considered for the window (any beyond are not ranked): bounds
+/// the work when the words are all common.
 const MULTI_WORD_MAX: i64 = 2000;
 /// How much of a README the search document reads (the rest adds no signal).
 pub const README_EXCERPT_CHARS: usize = 4000;
 
-/// Query string of `GET /api/v1/search` and the web search page.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    pub q: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
-    pub sort: Option<String>,
-    /// Same as `keyword:x` in `q`.
-    pub keyword: Option<String>,
-    /// Same as `owner:x` in `q`.
-    pub owner: Option<String>,
-    /// Same as `ns:x` in `q`.
-    pub ns: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One page of results.
+#[derive(Debug)]
 pub struct SearchResults {
     pub packages: Vec<Hit>,
     /// Matches, counted up to [`TOTAL_MAX`]; always an integer.
@@ -79,7 +60,8 @@ pub struct SearchResults {
     pub per_page: i64,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One matching package.
+#[derive(Debug)]
 pub struct Hit {
     pub name: String,
     pub description: String,
@@ -89,155 +71,30 @@ pub struct Hit {
     pub keywords: Vec<String>,
     pub updated_at: DateTime<Utc>,
     pub exact_match: bool,
+    /// The upstream registry a mirrored package comes from; null for a local one.
+    pub mirrored_from: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Relevance,
-    Downloads,
-    RecentDownloads,
-    Updated,
-    New,
-    Name,
-}
-
-impl Sort {
-    pub fn parse(raw: Option<&str>, has_text: bool) -> AppResult<Sort> {
-        Ok(match raw.map(str::trim).unwrap_or("") {
-            "" if has_text => Sort::Relevance,
-            "" => Sort::Downloads,
-            "relevance" => Sort::Relevance,
-            "downloads" => Sort::Downloads,
-            "recent-downloads" => Sort::RecentDownloads,
-            "updated" => Sort::Updated,
-            "new" => Sort::New,
-            "name" => Sort::Name,
-            other => {
-                let shown: String = other.chars().take(40).collect();
-                return Err(AppError::bad_request(format!(
-                    "unknown sort {shown:?}; use relevance, downloads, recent-downloads, updated, new or name"
-                )));
-            }
-        })
-    }
-
-    /// ORDER BY over the `hits` columns; fixed text, never from input.
-    fn order_by(self) -> &'static str {
-        match self {
-            Sort::Relevance => "exact_match DESC, rank DESC, recent_downloads DESC, canonical_name",
-            Sort::Downloads => "downloads DESC, canonical_name",
-            Sort::RecentDownloads => "recent_downloads DESC, canonical_name",
-            Sort::Updated => "updated_at DESC, canonical_name",
-            Sort::New => "created_at DESC, canonical_name",
-            Sort::Name => "canonical_name",
-        }
-    }
-
-    /// The same order for browsing straight off the indexes (no `hits` CTE).
-    fn browse_order_by(self) -> &'static str {
-        match self {
-            Sort::Relevance | Sort::Downloads => "s.downloads DESC, p.canonical_name",
-            Sort::RecentDownloads => "s.recent_downloads DESC, p.canonical_name",
-            Sort::Updated => "p.updated_at DESC, p.canonical_name",
-            Sort::New => "p.created_at DESC, p.canonical_name",
-            Sort::Name => "p.canonical_name",
-        }
+/// ORDER BY over the `hits` columns; fixed text, never from input.
+fn order_by(sort: Sort) -> &'static str {
+    match sort {
+        Sort::Relevance => "exact_match DESC, rank DESC, recent_downloads DESC, canonical_name",
+        Sort::Downloads => "downloads DESC, canonical_name",
+        Sort::RecentDownloads => "recent_downloads DESC, canonical_name",
+        Sort::Updated => "updated_at DESC, canonical_name",
+        Sort::New => "created_at DESC, canonical_name",
+        Sort::Name => "canonical_name",
     }
 }
 
-/// A query string taken apart: free text, its words, and filters.
-#[derive(Debug, Default, PartialEq)]
-pub struct Query {
-    /// The free text (filters removed), whitespace collapsed, lowercase.
-    pub text: String,
-    /// Letters-and-digits words of `text`; each must match.
-    pub words: Vec<String>,
-    /// `text` as a name fragment (`json sch` -> `json-sch`), when it can be one.
-    pub name_key: Option<String>,
-    pub keywords: Vec<String>,
-    pub owner: Option<String>,
-    pub namespace: Option<String>,
-    /// One token (`jsno`, `json-shema`): the only shape typo matching tries,
-    /// as several words almost always have a trigram neighbour.
-    pub single_token: bool,
-}
-
-impl Query {
-    pub fn parse(p: &SearchParams) -> Query {
-        // Control characters (NUL above all, which Postgres text refuses) are spaces.
-        let mut raw: String =
-            p.q.as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(QUERY_MAX_CHARS + 1)
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-        if raw.chars().count() > QUERY_MAX_CHARS {
-            // Cut at a word boundary: a half word would have to match too.
-            match raw.trim_end().rfind(char::is_whitespace) {
-                Some(cut) => raw.truncate(cut),
-                None => raw = raw.chars().take(QUERY_MAX_CHARS).collect(),
-            }
-        }
-        let mut q = Query::default();
-        let mut text = Vec::new();
-        for token in raw.split_whitespace() {
-            let lower = token.to_lowercase();
-            match lower.split_once(':') {
-                Some(("keyword" | "keywords", v)) if !v.is_empty() => {
-                    q.keywords.push(names::canonical(v))
-                }
-                Some(("owner" | "user", v)) if !v.is_empty() => q.owner = Some(v.to_string()),
-                Some(("ns" | "namespace", v)) if !v.is_empty() => {
-                    q.namespace = Some(names::canonical(v))
-                }
-                _ => text.push(lower),
-            }
-        }
-        let param = |v: &Option<String>| {
-            let v: String = v
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(WORD_MAX_CHARS * 2)
-                .collect();
-            let v = v.trim().to_lowercase();
-            (!v.is_empty()).then_some(v)
-        };
-        if let Some(k) = param(&p.keyword) {
-            q.keywords.push(names::canonical(&k));
-        }
-        if let Some(o) = param(&p.owner) {
-            q.owner = Some(o);
-        }
-        if let Some(n) = param(&p.ns) {
-            q.namespace = Some(names::canonical(&n));
-        }
-        q.text = text.join(" ");
-        for word in q.text.split(|c: char| !c.is_alphanumeric()) {
-            if word.is_empty() || q.words.len() == WORDS_MAX {
-                continue;
-            }
-            let word: String = word.chars().take(WORD_MAX_CHARS).collect();
-            if !q.words.contains(&word) {
-                q.words.push(word);
-            }
-        }
-        let key = names::canonical(&q.text.replace(' ', "-"));
-        let name_like = key.len() >= 2
-            && key.len() <= 130
-            && key.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/');
-        q.name_key = name_like.then_some(key);
-        q.single_token = !q.text.contains(' ');
-        q
-    }
-
-    fn has_text(&self) -> bool {
-        !self.text.is_empty()
+/// The same order for browsing straight off the indexes (no `hits` CTE).
+fn browse_order_by(sort: Sort) -> &'static str {
+    match sort {
+        Sort::Relevance | Sort::Downloads => "s.downloads DESC, p.canonical_name",
+        Sort::RecentDownloads => "s.recent_downloads DESC, p.canonical_name",
+        Sort::Updated => "p.updated_at DESC, p.canonical_name",
+        Sort::New => "p.created_at DESC, p.canonical_name",
+        Sort::Name => "p.canonical_name",
     }
 }
 
@@ -248,15 +105,6 @@ pub fn readme_excerpt(readme: Option<&str>) -> String {
         .chars()
         .take(README_EXCERPT_CHARS)
         .collect()
-}
-
-fn int_param(raw: &Option<String>, name: &str, default: i64) -> AppResult<i64> {
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(s) => s
-            .parse::<i64>()
-            .map_err(|_| AppError::bad_request(format!("{name} must be a positive integer"))),
-    }
 }
 
 /// One page row, plus the total (the row with no package when past the end).
@@ -281,6 +129,8 @@ struct Row {
     /// Unyanked versions; the highest by semver precedence is "latest".
     #[diesel(sql_type = Nullable<Array<Text>>)]
     versions: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    mirrored_from: Option<String>,
 }
 
 enum Bind {
@@ -322,50 +172,48 @@ impl Sql {
     }
 }
 
-/// `AND …` conditions on `packages p` for the filters.
-fn filters(sql: &mut Sql, q: &Query) {
-    // Removed packages keep their name as a tombstone but are not found.
-    sql.push(" AND p.removed_at IS NULL");
-    if !q.keywords.is_empty() {
-        sql.push(" AND p.keywords @> ")
-            .bind(Bind::Texts(q.keywords.clone()))
+impl Query {
+    /// The filters as `package_search.filters` terms (migration 000007).
+    fn filter_terms(&self) -> Vec<String> {
+        let mut terms: Vec<String> = self.keywords.iter().map(|k| format!("k:{k}")).collect();
+        terms.extend(self.namespace.iter().map(|n| format!("n:{n}")));
+        terms.extend(self.owner.iter().map(|o| format!("o:{o}")));
+        terms.extend(self.caps.iter().map(|c| format!("c:{c}")));
+        terms
+    }
+}
+
+/// ` AND` the filters hold for `s` (a `package_search` row): GIN, so with
+/// the document's GIN index it is a BitmapAnd of two posting lists.
+fn filters_hold(sql: &mut Sql, q: &Query, s: &str) {
+    let terms = q.filter_terms();
+    if !terms.is_empty() {
+        sql.push(&format!(" AND {s}.filters @> "))
+            .bind(Bind::Texts(terms))
             .push("::text[]");
     }
-    if let Some(ns) = &q.namespace {
-        sql.push(" AND p.namespace = ").bind(Bind::Text(ns.clone()));
-    }
-    if let Some(owner) = &q.owner {
-        sql.push(
-            " AND EXISTS (SELECT 1 FROM package_owners po JOIN users u ON u.id = po.user_id
-                          WHERE po.package_id = p.id AND lower(u.username) = ",
-        )
-        .bind(Bind::Text(owner.clone()))
-        .push(")");
+    // `-cap:`: no index helps a negation; it narrows what the rest selected.
+    if !q.without_caps.is_empty() {
+        let terms = q.without_caps.iter().map(|c| format!("c:{c}")).collect();
+        sql.push(&format!(" AND NOT {s}.filters && "))
+            .bind(Bind::Texts(terms))
+            .push("::text[]");
     }
 }
 
-impl Query {
-    fn has_filters(&self) -> bool {
-        !self.keywords.is_empty() || self.namespace.is_some() || self.owner.is_some()
-    }
-}
-
-/// `FROM package_search s` for a candidate walk: joined to `packages p` only
-/// when a filter needs its columns (the join doubles the cost of each step).
-/// package_search has no rows for removed packages.
-fn search_from(sql: &mut Sql, q: &Query) {
+/// ` AND` the filters hold for package `id`: a primary-key probe.
+fn filter_probe(sql: &mut Sql, q: &Query, id: &str) {
     if q.has_filters() {
-        sql.push(" FROM package_search s JOIN packages p ON p.id = s.package_id WHERE true");
-        filters(sql, q);
-    } else {
-        sql.push(" FROM package_search s WHERE true");
+        sql.push(&format!(
+            " AND EXISTS (SELECT 1 FROM package_search fs WHERE fs.package_id = {id}"
+        ));
+        filters_hold(sql, q, "fs");
+        sql.push(")");
     }
 }
 
 /// Each query word as stemmed English or as-is ('simple', which keeps stop
-/// words such as names like `it`), all words required. Plain expressions over
-/// parameters, so the planner sees the value and estimates how common the
-/// words are (a rare word takes the GIN index, a common one the popularity walk).
+/// words such as names like `it`), all words required.
 fn tsquery(sql: &mut Sql, words: &[String]) {
     sql.push("(");
     for (i, w) in words.iter().enumerate() {
@@ -390,17 +238,11 @@ fn by_name(sql: &mut Sql, q: &Query, key: &str, limit: i64, most_popular: bool) 
         .rsplit(['-', '/'])
         .find(|s| !s.is_empty())
         .unwrap_or(key);
-    sql.push("SELECT n.package_id AS id FROM package_name_parts n");
-    if q.has_filters() {
-        sql.push(" JOIN packages p ON p.id = n.package_id WHERE true");
-        filters(sql, q);
-    } else {
-        sql.push(" WHERE true");
-    }
-    sql.push(" AND n.part LIKE ")
+    sql.push("SELECT n.package_id AS id FROM package_name_parts n WHERE n.part LIKE ")
         .bind(Bind::Text(format!("{last}%")))
         .push(" AND ");
     name_like(sql, key, "n");
+    filter_probe(sql, q, "n.package_id");
     if most_popular {
         sql.push(" ORDER BY n.popularity DESC");
     }
@@ -419,32 +261,141 @@ fn name_like(sql: &mut Sql, key: &str, table: &str) {
 
 const PAGE_COLUMNS: &str = "page.name, page.description, page.downloads, page.recent_downloads,
        page.keywords, page.updated_at, page.exact_match,
-       ARRAY(SELECT v.version FROM versions v WHERE v.package_id = page.id AND NOT v.yanked) AS versions";
+       ARRAY(SELECT v.version FROM versions v WHERE v.package_id = page.id AND NOT v.yanked) AS versions,
+       (SELECT m.mirrored_from FROM packages m WHERE m.id = page.id) AS mirrored_from";
+
+/// Browse (no text): straight off the order's index, counting up to
+/// `TOTAL_MAX + 1`. Filters select through `package_search.filters` (GIN),
+/// not by checking the packages rows one by one.
+fn browse(sql: &mut Sql, q: &Query, sort: Sort, limit: i64, offset: i64) {
+    let from = |sql: &mut Sql, page: bool| {
+        let downloads = if page {
+            " JOIN package_downloads s ON s.package_id = p.id"
+        } else {
+            ""
+        };
+        if q.has_filters() {
+            // package_search has no rows for removed packages.
+            sql.push(" FROM package_search ps JOIN packages p ON p.id = ps.package_id")
+                .push(downloads)
+                .push(" WHERE true");
+            filters_hold(sql, q, "ps");
+        } else {
+            sql.push(" FROM packages p")
+                .push(downloads)
+                .push(" WHERE p.removed_at IS NULL");
+        }
+    };
+    sql.push("SELECT t.total, ")
+        .push(PAGE_COLUMNS)
+        .push(" FROM (SELECT count(*) AS total FROM (SELECT 1");
+    from(sql, false);
+    sql.push(" LIMIT ").bind(Bind::Int(TOTAL_MAX + 1)).push(
+        ") c) t LEFT JOIN LATERAL (
+           SELECT p.id, p.name, p.description, s.downloads, s.recent_downloads, p.keywords,
+                  p.updated_at, false AS exact_match",
+    );
+    from(sql, true);
+    sql.push(" ORDER BY ")
+        .push(browse_order_by(sort))
+        .push(" LIMIT ")
+        .bind(Bind::Int(limit))
+        .push(" OFFSET ")
+        .bind(Bind::Int(offset))
+        .push(") page ON true");
+}
+
+/// One word, no filter: the hot postings (migration 000007) hold every
+/// package at or above a popularity bucket, so a word's ranges there, most
+/// popular first, give its `window` most popular matches whenever they hold
+/// that many. `terms` is the word's lexemes (stemmed and as-is).
+fn hot_words(sql: &mut Sql, word: &str, window: i64) {
+    sql.push("), terms AS (SELECT DISTINCT t AS term FROM unnest(tsvector_to_array(to_tsvector('english'::regconfig, ")
+        .bind(Bind::Text(word.to_string()))
+        .push(") || to_tsvector('simple'::regconfig, ")
+        .bind(Bind::Text(word.to_string()))
+        .push(
+            "))) t),
+         walked AS (SELECT h.package_id AS id FROM terms CROSS JOIN LATERAL (
+             SELECT package_id, popularity FROM search_hot_terms
+             WHERE term = terms.term ORDER BY popularity DESC, package_id LIMIT ",
+        )
+        .bind(Bind::Int(window))
+        .push(") h GROUP BY h.package_id ORDER BY max(h.popularity) DESC, h.package_id LIMIT ")
+        .bind(Bind::Int(window));
+    // More than TOTAL_MAX postings of one lexeme: the total is capped, and
+    // no count of the documents is needed.
+    sql.push("), hot_capped AS (SELECT coalesce(max(c.n), 0) > ")
+        .bind(Bind::Int(TOTAL_MAX))
+        .push(
+            " AS capped FROM terms CROSS JOIN LATERAL (SELECT count(*) AS n FROM (
+             SELECT 1 FROM search_hot_terms h WHERE h.term = terms.term LIMIT ",
+        )
+        .bind(Bind::Int(TOTAL_MAX + 1))
+        .push(") x) c");
+}
+
+/// The full-text candidates (`by_text`): the hot ranges for one word without
+/// filters (GIN when the word is rare among popular packages); otherwise GIN
+/// (the words' AND, and the filters' BitmapAnd), at most MULTI_WORD_MAX of
+/// its matches ordered by popularity.
+fn by_text(sql: &mut Sql, q: &Query, window: i64) {
+    sql.push("), by_text AS (");
+    if q.words.is_empty() {
+        sql.push("SELECT NULL::bigint AS id WHERE false");
+        return;
+    }
+    let hot = q.words.len() == 1 && !q.has_filters();
+    if hot {
+        sql.push("SELECT id FROM walked WHERE (SELECT count(*) FROM walked) >= ")
+            .bind(Bind::Int(window))
+            .push(" UNION ALL (");
+    }
+    sql.push("SELECT id FROM (SELECT s.package_id AS id, s.popularity FROM package_search s WHERE s.document @@ ");
+    tsquery(sql, &q.words);
+    filters_hold(sql, q, "s");
+    if hot {
+        // Only when the hot ranges did not fill the window: the word is
+        // rare among popular packages, and (almost always) rare.
+        sql.push(" AND (SELECT count(*) FROM walked) < ")
+            .bind(Bind::Int(window));
+    }
+    sql.push(" LIMIT ")
+        .bind(Bind::Int(MULTI_WORD_MAX.max(window)))
+        .push(") m ORDER BY popularity DESC LIMIT ")
+        .bind(Bind::Int(window));
+    if hot {
+        sql.push(")");
+    }
+}
+
+/// Typo candidates, only when nothing else matched: the name parts nearest
+/// the key in the small dictionary (GiST trigram distance), and the most
+/// popular packages with each. A fallback, not noise in good results.
+fn typos(sql: &mut Sql, q: &Query, key: &str) {
+    sql.push(
+        " UNION (SELECT n.package_id FROM (SELECT d.term, d.term <-> ",
+    )
+    .bind(Bind::Text(key.to_string()))
+    .push(" AS dist FROM search_dictionary d WHERE NOT EXISTS (SELECT 1 FROM found) ORDER BY d.term <-> ")
+    .bind(Bind::Text(key.to_string()))
+    .push(" LIMIT ")
+    .bind(Bind::Int(FUZZY_TERMS))
+    .push(") t CROSS JOIN LATERAL (SELECT n.package_id FROM package_name_parts n WHERE n.part = t.term");
+    filter_probe(sql, q, "n.package_id");
+    sql.push(" ORDER BY n.popularity DESC LIMIT ")
+        .bind(Bind::Int(FUZZY_MAX))
+        .push(") n WHERE t.dist <= ")
+        .push(FUZZY_MAX_DISTANCE)
+        .push(")");
+}
 
 /// The whole search as one statement: the total and one page, so totals are
 /// honest even past the last page. Totals are counted up to `TOTAL_MAX + 1`.
 fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     let mut sql = Sql::default();
     if !q.has_text() {
-        // Browse: straight off the order's index, counting only what the filters keep.
-        sql.push("SELECT t.total, ")
-            .push(PAGE_COLUMNS)
-            .push(" FROM (SELECT count(*) AS total FROM (SELECT 1 FROM packages p WHERE true");
-        filters(&mut sql, q);
-        sql.push(" LIMIT ").bind(Bind::Int(TOTAL_MAX + 1)).push(
-            ") c) t LEFT JOIN LATERAL (
-               SELECT p.id, p.name, p.description, s.downloads, s.recent_downloads, p.keywords,
-                      p.updated_at, false AS exact_match
-               FROM packages p JOIN package_downloads s ON s.package_id = p.id WHERE true",
-        );
-        filters(&mut sql, q);
-        sql.push(" ORDER BY ")
-            .push(sort.browse_order_by())
-            .push(" LIMIT ")
-            .bind(Bind::Int(limit))
-            .push(" OFFSET ")
-            .bind(Bind::Int(offset))
-            .push(") page ON true");
+        browse(&mut sql, q, sort, limit, offset);
         return sql;
     }
     // Candidates: the exact name, and per matching path (name prefix, full
@@ -454,8 +405,9 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
     let window = RANK_WINDOW.max(offset + limit);
     let exact = names::canonical(&q.text);
     sql.push("WITH exact AS (SELECT p.id FROM packages p WHERE p.canonical_name = ")
-        .bind(Bind::Text(exact.clone()));
-    filters(&mut sql, q);
+        .bind(Bind::Text(exact.clone()))
+        .push(" AND p.removed_at IS NULL");
+    filter_probe(&mut sql, q, "p.id");
     sql.push("), by_name AS (");
     match &q.name_key {
         Some(key) => by_name(&mut sql, q, key, window, true),
@@ -463,52 +415,11 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
             sql.push("SELECT NULL::bigint AS id WHERE false");
         }
     }
-    if q.words.len() == 1 {
-        // One word: walk the WALK_MAX most popular packages and keep the
-        // matches. A common word fills the window there, and those are
-        // exactly its most popular matches. Bounded either way: the planner's
-        // guess at how common a word is can be far off (a word it has no
-        // statistics for looks common), and an unbounded walk on a bad guess
-        // reads the whole table.
-        sql.push("), walked AS (SELECT id FROM (SELECT s.package_id AS id, s.document");
-        search_from(&mut sql, q);
-        sql.push(" ORDER BY s.popularity DESC LIMIT ")
-            .bind(Bind::Int(WALK_MAX))
-            .push(") top WHERE top.document @@ ");
-        tsquery(&mut sql, &q.words);
-        sql.push(" LIMIT ").bind(Bind::Int(window));
+    let hot = q.words.len() == 1 && !q.has_filters();
+    if hot {
+        hot_words(&mut sql, &q.words[0], window);
     }
-    sql.push("), by_text AS (");
-    if q.words.is_empty() {
-        sql.push("SELECT NULL::bigint AS id WHERE false");
-    } else if q.words.len() == 1 {
-        // Otherwise the word is rare among popular packages, so (almost
-        // always) rare: GIN finds all its matches, the window takes the most
-        // popular (`+ 0`: not by walking the popularity index).
-        sql.push("SELECT id FROM walked WHERE (SELECT count(*) FROM walked) >= ")
-            .bind(Bind::Int(window))
-            .push(" UNION ALL (SELECT s.package_id AS id");
-        search_from(&mut sql, q);
-        sql.push(" AND (SELECT count(*) FROM walked) < ")
-            .bind(Bind::Int(window))
-            .push(" AND s.document @@ ");
-        tsquery(&mut sql, &q.words);
-        sql.push(" ORDER BY s.popularity + 0 DESC LIMIT ")
-            .bind(Bind::Int(window))
-            .push(")");
-    } else {
-        // Several words: the planner multiplies their frequencies and can be
-        // far off too. The AND of words is usually small; GIN finds it, and
-        // at most MULTI_WORD_MAX of its matches are ordered by popularity.
-        sql.push("SELECT id FROM (SELECT s.package_id AS id, s.popularity");
-        search_from(&mut sql, q);
-        sql.push(" AND s.document @@ ");
-        tsquery(&mut sql, &q.words);
-        sql.push(" LIMIT ")
-            .bind(Bind::Int(MULTI_WORD_MAX.max(window)))
-            .push(") m ORDER BY popularity DESC LIMIT ")
-            .bind(Bind::Int(window));
-    }
+    by_text(&mut sql, q, window);
     sql.push(
         "), found AS (SELECT id FROM exact UNION SELECT id FROM by_name UNION SELECT id FROM by_text),
          cand AS (SELECT id FROM found",
@@ -518,20 +429,15 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
         .as_ref()
         .filter(|k| k.len() >= 3 && q.single_token)
     {
-        // Typo matches only when nothing else matched (a one-time check), and
-        // at most FUZZY_MAX of them: a fallback, not noise in good results.
-        sql.push(
-            " UNION (SELECT p.id FROM packages p WHERE NOT EXISTS (SELECT 1 FROM found)
-                     AND p.canonical_name % ",
-        )
-        .bind(Bind::Text(key.clone()));
-        filters(&mut sql, q);
-        sql.push(" ORDER BY similarity(p.canonical_name, ")
-            .bind(Bind::Text(key.clone()))
-            .push(") DESC, p.canonical_name LIMIT ")
-            .bind(Bind::Int(FUZZY_MAX))
-            .push(")");
+        typos(&mut sql, q, key);
     }
+    hits(&mut sql, q, exact);
+    total_and_page(&mut sql, q, sort, window, hot, limit, offset);
+    sql
+}
+
+/// `hits`: the candidates with their rank and the columns a page shows.
+fn hits(sql: &mut Sql, q: &Query, exact: String) {
     sql.push(
         "), hits AS (
            SELECT p.id, p.name, p.canonical_name, p.description, p.keywords, p.updated_at, p.created_at,
@@ -544,7 +450,7 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
         // text match and above nothing, ties still going to popularity.
         Some(key) => {
             sql.push("CASE WHEN fts.r > 0 THEN fts.r WHEN ");
-            name_like(&mut sql, key, "p");
+            name_like(sql, key, "p");
             sql.push(" THEN 0.01 ELSE 0.01 * similarity(p.canonical_name, ")
                 .bind(Bind::Text(key.clone()))
                 .push(") END AS rank,");
@@ -564,26 +470,42 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
         sql.push("0::real AS r) fts");
     } else {
         sql.push("COALESCE(ts_rank_cd('{0.05, 0.2, 0.4, 1.0}', s.document, ");
-        tsquery(&mut sql, &q.words);
+        tsquery(sql, &q.words);
         sql.push("), 0) AS r) fts");
     }
     sql.push(" LEFT JOIN package_downloads d ON d.package_id = p.id)");
-    // The total: the candidates themselves when no window filled up (then
-    // they are every match), else a count that stops at TOTAL_MAX + 1.
+}
+
+/// The total and the page. The total is the candidates themselves when no
+/// window filled up (then they are every match); capped outright when one
+/// word's hot range passes the cap; else each path counted up to the cap
+/// (their union reaches it exactly when the true total does).
+fn total_and_page(
+    sql: &mut Sql,
+    q: &Query,
+    sort: Sort,
+    window: i64,
+    hot: bool,
+    limit: i64,
+    offset: i64,
+) {
     sql.push(" SELECT t.total, ")
         .push(PAGE_COLUMNS)
         .push(" FROM (SELECT CASE WHEN (SELECT count(*) FROM by_name) < ")
         .bind(Bind::Int(window))
         .push(" AND (SELECT count(*) FROM by_text) < ")
         .bind(Bind::Int(window))
-        .push(" THEN (SELECT count(*) FROM hits) ELSE (SELECT count(*) FROM (");
-    // Each path counted up to the cap: their union reaches it exactly when
-    // the true total does.
+        .push(" THEN (SELECT count(*) FROM hits)");
+    if hot {
+        sql.push(" WHEN (SELECT capped FROM hot_capped) THEN ")
+            .bind(Bind::Int(TOTAL_MAX + 1));
+    }
+    sql.push(" ELSE (SELECT count(*) FROM (");
     match &q.name_key {
         Some(key) => {
             sql.push("(");
             // Counting needs no order: the range scan stops at the cap.
-            by_name(&mut sql, q, key, TOTAL_MAX + 1, false);
+            by_name(sql, q, key, TOTAL_MAX + 1, false);
             sql.push(")");
         }
         None => {
@@ -591,33 +513,25 @@ fn statement(q: &Query, sort: Sort, limit: i64, offset: i64) -> Sql {
         }
     }
     if !q.words.is_empty() {
-        sql.push(" UNION (SELECT s.package_id AS id");
-        search_from(&mut sql, q);
-        sql.push(" AND s.document @@ ");
-        tsquery(&mut sql, &q.words);
+        sql.push(" UNION (SELECT s.package_id AS id FROM package_search s WHERE s.document @@ ");
+        tsquery(sql, &q.words);
+        filters_hold(sql, q, "s");
         sql.push(" LIMIT ").bind(Bind::Int(TOTAL_MAX + 1)).push(")");
     }
     sql.push(
         ") c) END AS total) t
              LEFT JOIN LATERAL (SELECT * FROM hits ORDER BY ",
     )
-    .push(sort.order_by())
+    .push(order_by(sort))
     .push(" LIMIT ")
     .bind(Bind::Int(limit))
     .push(" OFFSET ")
     .bind(Bind::Int(offset))
     .push(") page ON true");
-    sql
 }
 
-pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult<SearchResults> {
-    let page = int_param(&p.page, "page", 1)?;
-    if page < 1 {
-        return Err(AppError::bad_request("page must be a positive integer"));
-    }
-    let per_page = int_param(&p.per_page, "per_page", PER_PAGE_DEFAULT)?.clamp(1, PER_PAGE_MAX);
-    let q = Query::parse(p);
-    let sort = Sort::parse(p.sort.as_deref(), q.has_text())?;
+pub async fn search(conn: &mut AsyncPgConnection, r: &Request) -> AppResult<SearchResults> {
+    let (q, sort, page, per_page) = (&r.query, r.sort, r.page, r.per_page);
     // At most TOTAL_MAX results are served: past them a page is empty (the
     // total still counted), which keeps OFFSET and ranking work bounded.
     let start = (page - 1).saturating_mul(per_page);
@@ -636,24 +550,9 @@ pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult
             per_page,
         });
     }
-    let fuzzy = q.single_token && q.name_key.as_ref().is_some_and(|k| k.len() >= 3);
-    let sql = statement(&q, sort, limit, offset);
-    let rows: Vec<Row> = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            // Settings for this statement only (SET LOCAL). No parallel
-            // workers: starting them costs more than these bounded plans, on
-            // two cores under concurrent requests. The `%` operator reads the
-            // threshold.
-            let mut set = String::from("SET LOCAL max_parallel_workers_per_gather = 0");
-            if fuzzy {
-                set.push_str(&format!(
-                    "; SET LOCAL pg_trgm.similarity_threshold = {FUZZY_THRESHOLD}"
-                ));
-            }
-            conn.batch_execute(&set).await?;
-            Ok(sql.query().load(conn).await?)
-        })
-        .await?;
+    // One statement, one round trip: no transaction, no per-request
+    // settings (parallel workers are off per table, migration 000007).
+    let rows: Vec<Row> = statement(q, sort, limit, offset).query().load(conn).await?;
     let counted = rows.as_slice().first().map(|r| r.total).unwrap_or(0);
     let packages = rows
         .into_iter()
@@ -667,6 +566,7 @@ pub async fn search(conn: &mut AsyncPgConnection, p: &SearchParams) -> AppResult
                 keywords: r.keywords.unwrap_or_default(),
                 updated_at: r.updated_at?,
                 exact_match: r.exact_match.unwrap_or(false),
+                mirrored_from: r.mirrored_from,
             })
         })
         .collect();
@@ -692,31 +592,16 @@ fn latest(versions: Vec<String>) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn parse(q: &str) -> Query {
-        Query::parse(&SearchParams {
-            q: Some(q.into()),
-            ..Default::default()
-        })
-    }
-
     #[test]
-    fn words_filters_and_name_keys() {
-        let q = parse("  JSON   Schema keyword:Data_Format owner:Alice ns:Sema ");
-        assert_eq!(q.text, "json schema");
-        assert_eq!(q.words, ["json", "schema"]);
-        assert_eq!(q.name_key.as_deref(), Some("json-schema"));
-        assert_eq!(q.keywords, ["data-format"]);
-        assert_eq!(q.owner.as_deref(), Some("alice"));
-        assert_eq!(q.namespace.as_deref(), Some("sema"));
-        assert_eq!(parse("sema/ht").name_key.as_deref(), Some("sema/ht"));
-        assert_eq!(parse("a&b|!c:(d)").words, ["a", "b", "c", "d"]);
-        assert_eq!(parse("a&b").name_key, None);
-        assert_eq!(parse("x").name_key, None);
-        assert_eq!(parse("'\"%_").words, Vec::<String>::new());
-        assert_eq!(parse("ünïcode ✓").words, ["ünïcode"]);
-        assert_eq!(parse(&"w ".repeat(500)).words, ["w"]);
-        assert_eq!(parse(&"json ".repeat(300)).words, ["json"]);
-        assert!(parse(&"x".repeat(5000)).words[0].len() <= WORD_MAX_CHARS);
+    fn filters_as_terms() {
+        let q = Query::parse(&SearchParams {
+            q: Some("http cap:none -cap:Shell keyword:Data_Format ns:Sema owner:al".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            q.filter_terms(),
+            ["k:data-format", "n:sema", "o:al", "c:none"]
+        );
     }
 
     #[test]

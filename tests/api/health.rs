@@ -34,6 +34,31 @@ async fn readyz_names_a_broken_blob_store() {
 }
 
 #[tokio::test]
+async fn readyz_probes_the_blob_store_at_most_once_in_a_few_seconds() {
+    let app = TestApp::spawn().await;
+    let ready = || app.client().get(app.url("/readyz")).send();
+    assert_eq!(json(ready().await.unwrap(), 200).await["blob_store"], "up");
+    // Each probe writes, reads and deletes a blob (three S3 requests). Break
+    // the store: answers within the cache window come from the last probe.
+    std::fs::remove_dir_all(app.blob_dir.path()).unwrap();
+    std::fs::write(app.blob_dir.path(), b"not a directory").unwrap();
+    let answers = futures_util::future::join_all((0..20).map(|_| ready())).await;
+    for res in answers {
+        assert_eq!(json(res.unwrap(), 200).await["blob_store"], "up");
+    }
+    // The database is still checked every time.
+    assert_eq!(json(ready().await.unwrap(), 200).await["database"], "up");
+    // Once the window has passed, the next call probes again and sees it.
+    tokio::time::sleep(sema_pkg::storage::PROBE_TTL).await;
+    assert_eq!(
+        json(ready().await.unwrap(), 503).await["blob_store"],
+        "down"
+    );
+    std::fs::remove_file(app.blob_dir.path()).unwrap();
+    std::fs::create_dir(app.blob_dir.path()).unwrap();
+}
+
+#[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
     let res = app

@@ -5,4 +5,7 @@ mod health;
 mod hostile;
 mod metrics;
 mod openapi;
+mod private;
+#[path = "../common/proxy.rs"]
+mod proxy;
 mod v1;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{json, TestApp};
+use crate::common::{expect_error, json, TestApp};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -162,4 +162,212 @@ async fn documented_shapes_match_real_responses() {
     .await;
     let keys: Vec<&String> = err.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["error"]);
+}
+
+/// The document's paths with their parameters filled in: a seeded package,
+/// its version, its owner, a token id.
+fn concrete(path: &str) -> String {
+    path.replace("{name}", "demo")
+        .replace("{version}", "0.1.0")
+        .replace("{username}", "alice")
+        .replace("{id}", "1")
+}
+
+async fn document(app: &TestApp) -> serde_json::Value {
+    json(
+        app.client()
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await
+}
+
+fn documented_methods(ops: &serde_json::Value) -> BTreeSet<String> {
+    ops.as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| METHODS.contains(&k.as_str()))
+        .map(|m| m.to_uppercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_documented_path_called_with_another_method_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let documented = documented_methods(ops);
+        for method in METHODS.map(str::to_uppercase) {
+            if documented.contains(&method) {
+                continue;
+            }
+            let res = app
+                .client()
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    app.url(&concrete(path)),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 405, "{method} {path}");
+            let allow: BTreeSet<String> = res.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(", ")
+                .map(str::to_string)
+                .collect();
+            assert_eq!(allow, documented, "Allow of {method} {path}");
+            if method != "HEAD" {
+                let e = expect_error(res, 405).await;
+                assert!(e.contains(&method), "{e}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} wrong-method calls");
+    // Publish takes the whole tail, but not its siblings' paths.
+    let res = app
+        .client()
+        .put(app.url("/api/v1/packages/demo/0.1.0/yank"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    expect_error(res, 405).await;
+    // Deeper paths are a publish target with a bad version: only PUT is served.
+    let res = app
+        .client()
+        .delete(app.url("/api/v1/packages/demo/0.1.0/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "PUT");
+    expect_error(res, 405).await;
+    // Paths that are no resource stay 404.
+    let e = expect_error(
+        app.client()
+            .delete(app.url("/api/v1/nope/deeper"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    assert!(e.contains("no such API endpoint"), "{e}");
+}
+
+/// Each operation probed with what goes wrong most (no credentials, a
+/// session-only call with a token, an empty or malformed body, a body that is
+/// not JSON, an unknown package): every status it answers is documented.
+#[tokio::test]
+async fn every_status_an_operation_answers_is_documented() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    crate::common::publish(
+        &app,
+        &token,
+        "demo",
+        "0.1.0",
+        crate::common::tarball::package("demo", "0.1.0"),
+    )
+    .await;
+    let doc = document(&app).await;
+    let mut seen: BTreeSet<(String, String, u16)> = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let documented: BTreeSet<u16> = op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let known = concrete(path);
+            let unknown = known.replace("/demo", "/no-such-package");
+            let probes: [(&str, bool, Option<&str>, &str); 6] = [
+                (&known, false, None, ""),
+                (&known, true, Some("application/json"), "{}"),
+                (&known, true, Some("application/json"), "{not json"),
+                (&known, true, Some("text/plain"), "hello"),
+                (
+                    &known,
+                    true,
+                    Some("application/json"),
+                    r#"{"unknown_field": 1}"#,
+                ),
+                (&unknown, true, None, ""),
+            ];
+            for (url, with_token, content_type, body) in probes {
+                let mut req = app.client().request(m.clone(), app.url(url));
+                if with_token {
+                    req = req.bearer_auth(&token);
+                }
+                if let Some(ct) = content_type {
+                    req = req.header("content-type", ct).body(body.to_string());
+                }
+                let status = req.send().await.unwrap().status().as_u16();
+                assert!(
+                    documented.contains(&status),
+                    "{method} {url} answered {status}, documented {documented:?}"
+                );
+                seen.insert((method.clone(), path.clone(), status));
+            }
+        }
+    }
+    // The probes reach the statuses that matter, so the test can fail.
+    for status in [200, 400, 401, 403, 404, 409, 415] {
+        assert!(
+            seen.iter().any(|(_, _, s)| *s == status),
+            "no probe answered {status}: {seen:?}"
+        );
+    }
+}
+
+/// Every reference resolves, and objects are closed: a response has exactly
+/// its fields, a JSON request body may not carry unknown ones.
+#[tokio::test]
+async fn schemas_resolve_and_objects_are_closed() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "dangling $ref {name}");
+    }
+    for (name, s) in schemas {
+        if s["properties"].is_object() && name != "PublishMetadata" {
+            assert_eq!(s["additionalProperties"], false, "{name}: {s}");
+        }
+    }
+    // Publish metadata alone is open: the CLI's keys are checked, others ignored.
+    assert!(schemas["PublishMetadata"]["additionalProperties"].is_null());
+    // Response fields are always sent (null when empty), so all are required.
+    let pkg = &schemas["PackageSummary"];
+    assert!(pkg["required"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("repository_url")));
+    let token = schemas["TokenInfo"]["required"].as_array().unwrap();
+    assert!(!token.contains(&serde_json::json!("token")), "{token:?}");
+    // Every operation says what a rate limit, an outage and bad input look like.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let r = &op["responses"];
+            assert!(r["503"].is_object(), "{method} {path}: 503");
+            if r["429"].is_object() {
+                assert!(r["429"]["headers"]["Retry-After"].is_object());
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                for s in ["400", "413", "415"] {
+                    assert!(r[s].is_object(), "{method} {path}: {s}");
+                }
+            }
+        }
+    }
 }

@@ -197,3 +197,38 @@ async fn package_commands_stats_and_doctor() {
     let (ok, out) = sema_pkg(&app, &["doctor"]);
     assert!(ok && out.contains("1 orphan blobs"), "{out}");
 }
+
+#[tokio::test]
+async fn create_user_reserves_the_namespace_and_refuses_someone_elses() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user_with_token("alice").await;
+    let res = publish(
+        &app,
+        &alice,
+        "acme/lib",
+        "0.1.0",
+        tarball::package("acme/lib", "0.1.0"),
+    )
+    .await;
+    json(res, 201).await;
+    let (ok, out) = sema_pkg(&app, &["admin", "create-user", "Acme", "acme@example.com"]);
+    assert!(
+        !ok && out.contains("namespace \"acme\" belongs to another user"),
+        "{out}"
+    );
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM users WHERE lower(username) = 'acme'")
+            .await,
+        0
+    );
+    let (ok, out) = sema_pkg(
+        &app,
+        &["admin", "create-user", "carol", "carol@example.com"],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(
+        app.sql_text("SELECT u.username FROM namespaces n JOIN users u ON u.id = n.owner_id WHERE n.name = 'carol'")
+            .await,
+        "carol"
+    );
+}

@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod admin;
+mod analyze;
+mod cluster;
 mod instances;
+mod mirror;
+#[path = "../common/proxy.rs"]
+mod proxy;
+mod replica;
 mod s3;
 mod seed;
 mod serve;

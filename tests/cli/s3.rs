@@ -170,6 +170,58 @@ async fn downloads_can_redirect_to_presigned_urls_and_are_still_counted() {
     assert_eq!(counted, 1);
 }
 
+/// `sema-pkg blobs migrate --from fs --to s3` from the app's blob folder to Garage.
+fn migrate(app: &TestApp, garage: &Garage) -> std::process::Command {
+    let mut cmd = crate::seed::command(app, &["blobs", "migrate", "--from", "fs", "--to", "s3"]);
+    cmd.env("BLOB_S3_BUCKET", &garage.bucket)
+        .env("BLOB_S3_ENDPOINT", &garage.endpoint)
+        .env("BLOB_S3_REGION", "garage")
+        .env("BLOB_S3_ACCESS_KEY_ID", &garage.key_id)
+        .env("BLOB_S3_SECRET_ACCESS_KEY", &garage.secret);
+    cmd
+}
+
+#[tokio::test]
+async fn an_interrupted_blobs_migrate_copies_only_what_is_missing() {
+    let garage = Garage::start();
+    let app = TestApp::spawn().await;
+    crate::seed::finish(&mut crate::seed::command(
+        &app,
+        &[
+            "seed",
+            "--packages",
+            "120",
+            "--versions",
+            "1",
+            "--tarballs",
+            "120",
+        ],
+    ));
+    let total = app.blob_count();
+    assert_eq!(total, 120);
+    crate::seed::interrupt(&mut migrate(&app, &garage), |done, all| {
+        done >= 30 && done < all
+    });
+    let out = crate::seed::finish(&mut migrate(&app, &garage));
+    let numbers: Vec<usize> = out
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // "{copied} blobs copied and verified, {present} already present" is the first stdout line.
+    let (copied, present) = (numbers[0], numbers[1]);
+    assert!(
+        present >= 30 && copied >= 1 && copied + present == total,
+        "{out}"
+    );
+    let again = crate::seed::finish(&mut migrate(&app, &garage));
+    assert!(
+        again.starts_with(&format!(
+            "0 blobs copied and verified, {total} already present"
+        )),
+        "{again}"
+    );
+}
+
 #[tokio::test]
 async fn blobs_migrate_from_fs_to_s3_copies_and_verifies_everything() {
     let garage = Garage::start();
@@ -181,20 +233,7 @@ async fn blobs_migrate_from_fs_to_s3_copies_and_verifies_everything() {
         json(publish(&app, &token, "demo", v, tgz.clone()).await, 201).await;
         tarballs.push((v, tgz));
     }
-    let run = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sema-pkg"))
-            .args(["blobs", "migrate", "--from", "fs", "--to", "s3"])
-            .env("DATABASE_URL", &app.database_url)
-            .env("BLOB_DIR", app.blob_dir.path())
-            .env("BLOB_S3_BUCKET", &garage.bucket)
-            .env("BLOB_S3_ENDPOINT", &garage.endpoint)
-            .env("BLOB_S3_REGION", "garage")
-            .env("BLOB_S3_ACCESS_KEY_ID", &garage.key_id)
-            .env("BLOB_S3_SECRET_ACCESS_KEY", &garage.secret)
-            .env("RUST_LOG", "off")
-            .output()
-            .unwrap()
-    };
+    let run = || migrate(&app, &garage).output().unwrap();
     let out = run();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -17,6 +17,9 @@ fn a_bad_config_value_is_one_line_naming_the_variable() {
         ("DATABASE_MAX_CONNECTIONS", "0"),
         ("BLOB_BACKEND", "ftp"),
         ("TRUSTED_PROXIES", "not-an-ip"),
+        ("UPSTREAM_URL", "ftp://pkg.example.com"),
+        ("REGISTRY_ACCESS", "secret"),
+        ("REGISTRATION", "maybe"),
     ] {
         let out = Command::new(bin())
             .arg("migrate")

@@ -131,6 +131,7 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         port: 0,
         database_url: database_url.into(),
         database_max_connections: 8,
+        replica: None,
         base_url: "http://127.0.0.1".into(),
         session_secret: b"test-secret-test-secret-test-secret-test-secret-test-secret-64b!"
             .to_vec(),
@@ -146,6 +147,10 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         // Effectively off; the rate-limit tests set their own.
         read_rate_per_second: 100_000,
         write_rate_per_minute: 1_000_000,
+        metrics_token: None,
+        upstream: None,
+        private: false,
+        registration_open: true,
     }
 }
 
@@ -167,7 +172,7 @@ impl TestApp {
                 let state = sema_pkg::connect(cfg).unwrap();
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
                 let port = listener.local_addr().unwrap().port();
-                let server = sema_pkg::server(state, listener, 2).unwrap();
+                let server = sema_pkg::server::run(state, listener, 2).unwrap();
                 tx.send((port, server.handle())).unwrap();
                 server.await.unwrap();
             })

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-pub use sema_pkg::registry::tarball::build;
+pub use sema_pkg::domain::tarball::build;
 
 pub fn manifest(name: &str, version: &str, extra: &str) -> String {
     format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"The {name} package\"\nentrypoint = \"package.sema\"\n{extra}\n[deps]\n")

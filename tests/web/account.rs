@@ -163,3 +163,140 @@ async fn token_form_errors_come_back_as_a_fragment() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn without_javascript_revoking_a_token_asks_first() {
+    let app = TestApp::spawn().await;
+    let (b, csrf) = signed_in(&app).await;
+    let res = b
+        .post(app.url("/account/tokens"))
+        .form(&[("name", "ci-box"), ("scope", "yank"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let id = app.sql_count("SELECT id FROM api_tokens").await;
+    let path = format!("/account/tokens/{id}/revoke");
+    let res = b
+        .post(app.url(&path))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Revoke the token “ci-box”?") && page.contains(&format!("action=\"{path}\""))
+    );
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+            .await,
+        1
+    );
+    let res = b
+        .post(app.url(&path))
+        .form(&[("csrf_token", csrf.as_str()), ("confirmed", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn owner_invitations_are_answered_on_the_account_page() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user_with_token("alice").await;
+    let bob = app.register("bob").await;
+    for name in ["json", "http"] {
+        let res = crate::common::publish(
+            &app,
+            &alice,
+            name,
+            "0.1.0",
+            crate::common::tarball::package(name, "0.1.0"),
+        )
+        .await;
+        assert_eq!(res.status(), 201);
+        let res = app
+            .client()
+            .post(app.url(&format!("/api/v1/packages/{name}/owners")))
+            .bearer_auth(&alice)
+            .json(&serde_json::json!({"username": "bob"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let page = bob
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Owner invitations") && page.contains("from alice"),
+        "{page}"
+    );
+    let csrf = crate::csrf_of(&page);
+    // A forged post (no token) changes nothing.
+    let res = bob
+        .post(app.url("/account/invitations/json/accept"))
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = bob
+        .post(app.url("/account/invitations/json/decline"))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/account")
+    );
+    let res = bob
+        .post(app.url("/account/invitations/json/accept"))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "declined is gone");
+    let res = bob
+        .post(app.url("/account/invitations/http/accept"))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = bob
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Owner invitations"), "{page}");
+    assert_eq!(
+        app.sql_text("SELECT string_agg(p.name, ',') FROM package_owners o JOIN packages p ON p.id = o.package_id JOIN users u ON u.id = o.user_id WHERE u.username = 'bob'")
+            .await,
+        "http"
+    );
+    assert_eq!(
+        app.sql_text("SELECT string_agg(action || ' ' || package, ',' ORDER BY id) FROM audit_log WHERE actor = 'bob' AND action LIKE 'owner.%'")
+            .await,
+        "owner.decline json,owner.accept http"
+    );
+}

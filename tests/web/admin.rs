@@ -159,10 +159,10 @@ async fn ban_unban_promote_demote_work_and_are_audited_like_the_cli() {
 
     // The command line writes the same entry, but for its actor.
     let state = sema_pkg::connect((*app.config).clone()).unwrap();
-    let cmd = sema_pkg::admin::AdminCommand::Ban {
+    let cmd = sema_pkg::cli::admin::AdminCommand::Ban {
         username: "bob".into(),
     };
-    sema_pkg::admin::run_admin(&state, cmd).await.unwrap();
+    sema_pkg::cli::admin::run_admin(&state, cmd).await.unwrap();
     assert_eq!(
         last_entry(&app, "admin.ban").await,
         "admin.ban|admin-cli|-|-|bob"
@@ -208,11 +208,35 @@ async fn ban_unban_promote_demote_work_and_are_audited_like_the_cli() {
         "admin.demote|root|-|-|bob"
     );
 
-    // Without JavaScript: a plain form post, then back to the list.
+    // Without JavaScript: a plain form asks first on a page of its own and
+    // changes nothing; the answer bans, then back to the list.
     let res = s
         .root
         .post(app.url("/admin/users/alice/ban"))
         .form(&[("csrf_token", s.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<h1 id=\"confirm-h\">Ban alice?</h1>")
+            && page.contains("action=\"/admin/users/alice/ban\"")
+            && page.contains("name=\"confirmed\" value=\"yes\""),
+        "{page}"
+    );
+    assert_eq!(
+        app.sql_count(
+            "SELECT count(*) FROM users WHERE banned_at IS NOT NULL AND username = 'alice'"
+        )
+        .await,
+        0,
+        "asking changed nothing"
+    );
+    let res = s
+        .root
+        .post(app.url("/admin/users/alice/ban"))
+        .form(&[("csrf_token", s.csrf.as_str()), ("confirmed", "yes")])
         .send()
         .await
         .unwrap();
@@ -251,11 +275,13 @@ async fn yank_unyank_and_remove_work_and_are_audited_like_the_cli() {
         "admin.yank|root|json|1.0.0|-"
     );
     let state = sema_pkg::connect((*app.config).clone()).unwrap();
-    let cmd = sema_pkg::admin::PackageCommand::Yank {
+    let cmd = sema_pkg::cli::admin::PackageCommand::Yank {
         name: "json".into(),
         version: "1.0.0".into(),
     };
-    sema_pkg::admin::run_package(&state, cmd).await.unwrap();
+    sema_pkg::cli::admin::run_package(&state, cmd)
+        .await
+        .unwrap();
     assert_eq!(
         last_entry(&app, "admin.yank").await,
         "admin.yank|admin-cli|json|1.0.0|-"
@@ -437,4 +463,122 @@ async fn lists_search_and_the_audit_log_filters_and_pages() {
     // `_` is a literal underscore, not a wildcard.
     let (_, literal) = get(&s.root, app.url("/admin/audit?action=test_")).await;
     assert!(literal.contains("Entries: 0"), "{literal}");
+}
+
+#[tokio::test]
+async fn a_name_is_claimed_from_the_packages_section_and_audited_like_the_cli() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let (_, page) = get(&s.root, app.url("/admin")).await;
+    assert!(page.contains("action=\"/admin/claims\""), "{page}");
+    let claim = |c: &reqwest::Client, name: &str, csrf: &str| {
+        c.post(app.url("/admin/claims"))
+            .form(&[("name", name), ("csrf_token", csrf)])
+            .send()
+    };
+    // Not an administrator: the ordinary 404; without the token: refused.
+    let alice_csrf = csrf_at(&app, &s.alice, "/account").await;
+    let res = claim(&s.alice, "http", &alice_csrf).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = claim(&s.root, "http", "wrong").await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.sql_count("SELECT count(*) FROM name_claims").await, 0);
+
+    let res = claim(&s.root, "Http", &s.csrf).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin/audit?action=admin.claim");
+    assert_eq!(
+        app.sql_text("SELECT name FROM name_claims WHERE canonical_name = 'http'")
+            .await,
+        "Http"
+    );
+    assert_eq!(
+        last_entry(&app, "admin.claim").await,
+        "admin.claim|root|-|-|Http"
+    );
+    // Claiming twice is harmless; a local package has nothing to claim; a bad name is a 400.
+    let res = claim(&s.root, "http", &s.csrf).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let res = claim(&s.root, "json", &s.csrf).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("already a local package"));
+    let res = claim(&s.root, "bad name!", &s.csrf).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(app.sql_count("SELECT count(*) FROM name_claims").await, 1);
+}
+
+#[tokio::test]
+async fn without_javascript_yank_and_remove_ask_first_and_unyank_does_not() {
+    let app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    let post = |path: &'static str, confirmed: bool| {
+        let mut form = vec![("csrf_token", s.csrf.clone())];
+        if confirmed {
+            form.push(("confirmed", "yes".into()));
+        }
+        s.root.post(app.url(path)).form(&form).send()
+    };
+    for (path, title) in [
+        ("/admin/packages/json/1.0.0/yank", "Yank json 1.0.0?"),
+        ("/admin/packages/json/remove", "Remove json?"),
+    ] {
+        let res = post(path, false).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!("<h1 id=\"confirm-h\">{title}</h1>"))
+                && page.contains(&format!("action=\"{path}\""))
+                && page.contains("<a href=\"/admin/packages/json\">Cancel</a>"),
+            "{path}: {page}"
+        );
+    }
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM audit_log WHERE action LIKE 'admin.%'")
+            .await,
+        0,
+        "asking changed nothing"
+    );
+    // No question about what does not exist.
+    assert_eq!(
+        post("/admin/packages/json/9.9.9/yank", false)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        post("/admin/packages/nope/remove", false)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res = post("/admin/packages/json/1.0.0/yank", true).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        1
+    );
+    // Unyanking takes nothing away: no question.
+    let res = post("/admin/packages/json/1.0.0/unyank", false)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        0
+    );
+    let res = post("/admin/packages/json/remove", true).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM packages WHERE removed_at IS NOT NULL")
+            .await,
+        1
+    );
 }

@@ -208,3 +208,43 @@ async fn past_fifty_thousand_urls_the_sitemap_is_an_index() {
         .unwrap();
     assert_eq!(two.matches("<url>").count(), 3);
 }
+
+/// Characters XML 1.0 allows: tab, newline, CR, and everything from U+0020
+/// except the noncharacters U+FFFE and U+FFFF (Rust chars are never surrogates).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
+#[tokio::test]
+async fn feeds_are_valid_xml_whatever_is_stored() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let res = publish(
+        &app,
+        &token,
+        "demo",
+        "1.0.0",
+        tarball::package("demo", "1.0.0"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    // Rows from before publishing refused control characters.
+    for table in ["versions", "packages"] {
+        app.sql(&format!(
+            "UPDATE {table} SET description = 'bad' || chr(1) || chr(27) || chr(65535) || ' <&> ok'"
+        ))
+        .await;
+    }
+    for path in ["/feeds/releases.xml", "/packages/demo/feed"] {
+        let res = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let xml = res.text().await.unwrap();
+        let bad: Vec<char> = xml.chars().filter(|c| !xml_char(*c)).collect();
+        assert!(bad.is_empty(), "{path}: {bad:?}");
+        assert!(
+            xml.contains("bad\u{FFFD}\u{FFFD}\u{FFFD} "),
+            "{path}: {xml}"
+        );
+        assert!(!xml.contains("<&>"), "{path}: escaped as ever");
+    }
+}

@@ -158,3 +158,54 @@ async fn cross_site_form_posts_are_refused() {
     assert_eq!(res.status(), 403);
     assert_eq!(app.sql_count("SELECT count(*) FROM api_tokens").await, 0);
 }
+
+#[tokio::test]
+async fn the_csrf_token_changes_at_sign_in_and_sign_out() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let b = app.browser();
+    let before = csrf_at(&app, &b, "/login").await;
+    let sign_in = |csrf: String| {
+        b.post(app.url("/login"))
+            .form(&[
+                ("username", "alice".to_string()),
+                ("password", "correct-horse".to_string()),
+                ("csrf_token", csrf),
+            ])
+            .send()
+    };
+    assert_eq!(sign_in(before.clone()).await.unwrap().status(), 303);
+    let signed_in = csrf_at(&app, &b, "/account").await;
+    assert_ne!(
+        signed_in, before,
+        "a token seen before sign-in must not survive it"
+    );
+    // The old token no longer works for a signed-in action.
+    let res = b
+        .post(app.url("/account/tokens"))
+        .form(&[("name", "planted"), ("csrf_token", &before)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.sql_count("SELECT count(*) FROM api_tokens").await, 0);
+    let res = b
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", &signed_in)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let after = csrf_at(&app, &b, "/login").await;
+    assert_ne!(after, signed_in);
+    assert_ne!(after, before);
+    // Signing in through the API renews it as well.
+    let res = b
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "alice", "password": "correct-horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_ne!(csrf_at(&app, &b, "/account").await, after);
+}

@@ -1,8 +1,10 @@
 //! HTTP tests of the web pages and their htmx fragments, one module per route.
 mod account;
 mod admin;
+mod api;
 mod auth;
 mod browse;
+mod capabilities;
 #[path = "../common/mod.rs"]
 mod common;
 mod discovery;

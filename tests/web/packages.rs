@@ -34,6 +34,23 @@ async fn setup(app: &TestApp) -> (reqwest::Client, String) {
     (alice, csrf_of(&page))
 }
 
+/// Bob, signed in, accepts his invitation to json: owners join only by accepting.
+async fn bob_accepts(app: &TestApp) {
+    let bob = app.browser();
+    bob.post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "bob", "password": "correct-horse"}))
+        .send()
+        .await
+        .unwrap();
+    let res = bob
+        .post(app.url("/api/v1/me/invitations/json/accept"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 #[tokio::test]
 async fn the_page_is_whole_without_htmx_and_the_tabs_alone_with_it() {
     let app = TestApp::spawn().await;
@@ -235,9 +252,40 @@ async fn add_and_remove_owners_in_place() {
     assert_eq!(res.status(), 200);
     let panel = res.text().await.unwrap();
     assert!(
-        panel.starts_with("<div id=\"owners-panel\">") && panel.contains("bob is now an owner")
+        panel.starts_with("<div id=\"owners-panel\"") && panel.contains("bob is invited"),
+        "{panel}"
     );
-    assert!(panel.contains("/packages/json/owners/bob/remove"));
+    // Invited, not an owner: not listed or counted until bob accepts on his account page.
+    assert!(!panel.contains("/packages/json/owners/bob/remove"));
+    assert!(
+        panel.contains("<span class=\"n\" id=\"n-owners\" hx-swap-oob=\"true\">1</span>"),
+        "{panel}"
+    );
+    let bob = app.browser();
+    bob.post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "bob", "password": "correct-horse"}))
+        .send()
+        .await
+        .unwrap();
+    let (_, account) = get(&bob, app.url("/account"), false).await;
+    assert!(
+        account.contains("/account/invitations/json/accept"),
+        "{account}"
+    );
+    let res = bob
+        .post(app.url("/account/invitations/json/accept"))
+        .form(&[("csrf_token", csrf_of(&account))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/packages/json/owners");
+    let (_, page) = get(&alice, app.url("/packages/json/owners"), false).await;
+    assert!(
+        page.contains("/packages/json/owners/bob/remove") && page.contains("id=\"n-owners\">2<"),
+        "{page}"
+    );
+    assert!(page.contains("<a href=\"/users/alice\">alice</a>, <a href=\"/users/bob\">bob</a>"));
     let res = add("nobody").await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["hx-retarget"], "#flash");
@@ -251,11 +299,16 @@ async fn add_and_remove_owners_in_place() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("bob is no longer an owner"));
+    let panel = res.text().await.unwrap();
+    assert!(panel.contains("bob is no longer an owner"), "{panel}");
+    // The tab's count and the sidebar follow, swapped out of band.
+    assert!(
+        panel.contains("<span class=\"n\" id=\"n-owners\" hx-swap-oob=\"true\">1</span>"),
+        "{panel}"
+    );
+    assert!(panel.contains(
+        "<dd id=\"side-owners\" hx-swap-oob=\"true\"><a href=\"/users/alice\">alice</a></dd>"
+    ));
     // The last owner stays, with a readable message.
     let res = alice
         .post(app.url("/packages/json/owners/alice/remove"))
@@ -371,7 +424,7 @@ async fn visitors_share_a_cached_page_that_follows_changes() {
     // alice yanks 1.1.0 through the web: visitors see 1.0.0 as the latest.
     let res = alice
         .post(app.url("/packages/json/1.1.0/yank"))
-        .form(&[("csrf_token", csrf.as_str())])
+        .form(&[("csrf_token", csrf.as_str()), ("confirmed", "yes")])
         .send()
         .await
         .unwrap();
@@ -404,6 +457,8 @@ async fn the_activity_tab_is_for_owners_and_administrators_only() {
         full.contains("<code>version.publish</code>") && full.contains("<code>version.yank</code>"),
         "{full}"
     );
+    // An owner sees what happened, not from where: addresses are for administrators.
+    assert!(!full.contains("dim\">127.0.0.1</td>"), "{full}");
     let (status, frag) = get(&alice, app.url("/packages/json/activity"), true).await;
     assert_eq!(status, 200);
     assert!(!frag.contains("<html") && frag.contains("<code>version.yank</code>"));
@@ -439,4 +494,172 @@ async fn the_activity_tab_is_for_owners_and_administrators_only() {
     let (status, page) = get(&root, app.url("/packages/json/activity"), false).await;
     assert_eq!(status, 200);
     assert!(page.contains("<code>version.yank</code>"));
+    assert!(page.contains("dim\">127.0.0.1</td>"), "{page}");
+}
+
+#[tokio::test]
+async fn a_version_page_pins_its_install_line_and_counts_its_own_downloads() {
+    let app = TestApp::spawn().await;
+    setup(&app).await;
+    app.sql("INSERT INTO version_downloads (version_id, date, downloads) SELECT id, CURRENT_DATE, CASE version WHEN '1.0.0' THEN 7 ELSE 5 END FROM versions")
+        .await;
+    let c = app.client();
+    let (_, page) = get(&c, app.url("/packages/json/1.0.0"), false).await;
+    assert!(page.contains("<code id=\"install-cmd\">sema pkg add json@1.0.0</code>"));
+    assert!(page.contains("<code id=\"toml-line\">json = &#34;1.0.0&#34;</code>"));
+    assert!(page.contains("↓ 7 of 1.0.0") && !page.contains("↓ 12"));
+    assert!(page.contains("href=\"/api/v1/packages/json/1.0.0/download\" download"));
+    // The tarball's files, listed from the blob store.
+    assert!(
+        page.contains("<code>README.md</code>") && page.contains("<code>sema.toml</code>"),
+        "{page}"
+    );
+    // The selector lists every version, the shown one marked, and keeps the tab.
+    assert!(page.contains("<a href=\"/packages/json/1.0.0\" aria-current=\"page\">1.0.0</a>"));
+    let (_, stats) = get(&c, app.url("/packages/json/1.0.0/stats"), false).await;
+    assert!(stats.contains("href=\"/packages/json/1.1.0/stats\""));
+    // The package's own page: the latest, unpinned, and the package's total.
+    let (_, page) = get(&c, app.url("/packages/json"), false).await;
+    assert!(page.contains("<code id=\"install-cmd\">sema pkg add json</code>"));
+    assert!(page.contains("<code id=\"toml-line\">json = &#34;1.1.0&#34;</code>"));
+    assert!(page.contains("↓ 12 downloads"));
+    // Link previews and one address per page (on BASE_URL, not the address asked).
+    assert!(page.contains("<link rel=\"canonical\" href=\"http://127.0.0.1/packages/json\">"));
+    assert!(page.contains("<meta property=\"og:title\" content=\"json\">"));
+    // The README's `# json 1.1.0` is an h2 with an anchor: the page has one h1.
+    assert_eq!(page.matches("<h1").count(), 1);
+    assert!(page.contains("<h2 id=\"json-110\">json 1.1.0<a class=\"anchor\" href=\"#json-110\">"));
+    // Copy buttons wait for JavaScript.
+    assert!(
+        page.contains("data-copy=\"#install-cmd\" aria-label=\"Copy the install command\" hidden>")
+    );
+}
+
+#[tokio::test]
+async fn the_dependents_tab_has_a_count() {
+    let app = TestApp::spawn().await;
+    setup(&app).await;
+    let (_, token) = app.user_with_token("carol").await;
+    let manifest = "[package]\nname = \"web\"\nversion = \"0.1.0\"\n[deps]\njson = \"1.0.0\"\n";
+    let tb = tarball::build(&[
+        ("sema.toml", manifest.as_bytes()),
+        ("package.sema", b"(define y 1)"),
+    ]);
+    assert_eq!(
+        publish(&app, &token, "web", "0.1.0", tb).await.status(),
+        201
+    );
+    let (_, page) = get(&app.client(), app.url("/packages/json"), false).await;
+    assert!(
+        page.contains("Dependents <span class=\"n\" id=\"n-dependents\">1</span>"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn without_javascript_yanking_and_removing_an_owner_ask_first() {
+    let app = TestApp::spawn().await;
+    let (alice, csrf) = setup(&app).await;
+    let post = |path: &'static str, confirmed: bool| {
+        let mut form = vec![("csrf_token", csrf.clone())];
+        if confirmed {
+            form.push(("confirmed", "yes".into()));
+        }
+        alice.post(app.url(path)).form(&form).send()
+    };
+    let res = post("/packages/json/1.1.0/yank", false).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<h1 id=\"confirm-h\">Yank json 1.1.0?</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("action=\"/packages/json/1.1.0/yank\""));
+    assert!(page.contains("name=\"confirmed\" value=\"yes\""));
+    assert!(page.contains("<a href=\"/packages/json/versions\">Cancel</a>"));
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        0,
+        "asking changed nothing"
+    );
+    let res = post("/packages/json/9.9.9/yank", false).await.unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "no question about a version that does not exist"
+    );
+    let res = post("/packages/json/1.1.0/yank", true).await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        1
+    );
+    // Unyanking takes nothing away: no question.
+    let res = post("/packages/json/1.1.0/unyank", false).await.unwrap();
+    assert_eq!(res.status(), 303);
+
+    alice
+        .post(app.url("/packages/json/owners"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "bob")])
+        .send()
+        .await
+        .unwrap();
+    bob_accepts(&app).await;
+    let res = post("/packages/json/owners/bob/remove", false)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Remove bob as an owner of json?"));
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM package_owners").await,
+        2
+    );
+    let res = post("/packages/json/owners/bob/remove", true)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM package_owners").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn without_javascript_a_refused_owner_comes_back_to_the_form_once() {
+    let app = TestApp::spawn().await;
+    let (alice, csrf) = setup(&app).await;
+    let res = alice
+        .post(app.url("/packages/json/owners"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "nobody-here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/packages/json/owners");
+    let (status, page) = get(&alice, app.url("/packages/json/owners"), false).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("role=\"alert\" data-transient>"), "{page}");
+    assert!(page.contains("not found") && page.contains("value=\"nobody-here\""));
+    // The header still names alice: this is her page, not an error page.
+    assert!(page.contains("<a href=\"/account\">alice</a>"));
+    let (_, again) = get(&alice, app.url("/packages/json/owners"), false).await;
+    assert!(!again.contains("data-transient") && !again.contains("nobody-here"));
+    // Success is said once too.
+    alice
+        .post(app.url("/packages/json/owners"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "bob")])
+        .send()
+        .await
+        .unwrap();
+    let (_, page) = get(&alice, app.url("/packages/json/owners"), false).await;
+    assert!(
+        page.contains("bob is invited") && page.contains("id=\"n-owners\">1<"),
+        "{page}"
+    );
 }

@@ -75,7 +75,7 @@ const EXPECTED: [[u16; 11]; 8] = [
     [   401, 403,  201,  403,  403,  401,  401,  403,  403,  403,   403], // publish update (demo)
     [   401, 403,  200,  200,  403,  401,  401,  403,  403,  403,   403], // yank
     [   401, 403,  200,  200,  403,  401,  401,  403,  403,  403,   403], // unyank
-    [   401, 403,  200,  200,  403,  401,  401,  403,  403,  403,   403], // add owner
+    [   401, 403,  200,  200,  403,  401,  401,  403,  403,  403,   403], // add owner (an invitation)
     // A DELETE cannot be sent cross-site without a CORS preflight we never grant,
     // so the JSON content-type rule (the API's CSRF defence) is for POST/PUT/PATCH.
     [   401, 403,  200,  200,  403,  401,  401,  403,  403,  403,   200], // remove owner
@@ -148,7 +148,7 @@ async fn every_mutating_route_answers_every_caller_exactly() {
         "change-owners",
         "none",
     ] {
-        let scopes: Vec<&str> = sema_pkg::auth::tokens::SCOPES
+        let scopes: Vec<&str> = sema_pkg::domain::token::SCOPES
             .iter()
             .copied()
             .filter(|s| *s != scope)
@@ -173,7 +173,7 @@ async fn every_mutating_route_answers_every_caller_exactly() {
                 Route::Yank => app.sql("UPDATE versions SET yanked = false, yanked_at = NULL").await,
                 Route::Unyank => app.sql("UPDATE versions SET yanked = true, yanked_at = now()").await,
                 Route::AddOwner => {
-                    app.sql("DELETE FROM package_owners WHERE user_id = (SELECT id FROM users WHERE username = 'carol')").await
+                    app.sql("DELETE FROM owner_invitations WHERE user_id = (SELECT id FROM users WHERE username = 'carol')").await
                 }
                 Route::RemoveOwner => {
                     app.sql(
@@ -289,4 +289,64 @@ async fn every_mutating_route_answers_every_caller_exactly() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Only a Bearer token exempts a cookie-carrying write from the JSON rule:
+/// browsers attach Basic or Negotiate credentials to cross-site requests by
+/// themselves (behind such proxies), so those prove nothing about the sender.
+#[tokio::test]
+async fn only_a_bearer_token_exempts_cookie_writes_from_the_csrf_rule() {
+    let app = TestApp::spawn().await;
+    let (alice_b, alice) = app.user_with_token("alice").await;
+    body(
+        publish(
+            &app,
+            &alice,
+            "demo",
+            "1.0.0",
+            tarball::package("demo", "1.0.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    for auth in [
+        "Basic YWxpY2U6Y29ycmVjdC1ob3JzZQ==",
+        "Negotiate YIIFyQYGKwYBBQUCoIIFvTCCBbmgMDAuBgkqhkiC9xIBAgIGCSqGSIb3EgEC",
+        "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==",
+        "bearer",
+    ] {
+        let res = alice_b
+            .post(app.url("/api/v1/packages/demo/1.0.0/yank"))
+            .header("authorization", auth)
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, 403, "{auth}: {text}");
+        assert!(
+            text.contains("Content-Type: application/json"),
+            "{auth}: {text}"
+        );
+    }
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        0
+    );
+    // A real Bearer token is still exempt (and is what authenticates).
+    body(
+        alice_b
+            .post(app.url("/api/v1/packages/demo/1.0.0/yank"))
+            .bearer_auth(&alice)
+            .header("content-type", "text/plain")
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
 }

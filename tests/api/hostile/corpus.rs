@@ -286,7 +286,8 @@ async fn the_hostile_corpus_is_refused_cleanly_and_changes_nothing() {
         ("reserved via underscore", "ns/Yank/0.1.0", BAD),
         ("leading hyphen", "-demo/0.1.0", BAD),
         ("trailing underscore", "demo_/0.1.0", BAD),
-        ("version missing", "demo", BAD_OR_404),
+        // `/packages/demo` is the package: it is read, not published to.
+        ("version missing", "demo", &[405]),
         ("version 1.0", "demo/1.0", BAD),
         ("version 1", "demo/1", BAD),
         ("version v-prefixed", "demo/v1.0.0", BAD),
@@ -387,6 +388,27 @@ async fn the_hostile_corpus_is_refused_cleanly_and_changes_nothing() {
             &[400, 401, 404, 405]
         };
         cases.push(case(format!("read: GET {:.60}", path), get(path), ok));
+    }
+
+    // ---- answering owner invitations that do not exist, under hostile names ----
+    for path in [
+        "/api/v1/me/invitations/%00/accept",
+        "/api/v1/me/invitations/demo%00/decline",
+        &format!("/api/v1/me/invitations/{}/accept", "a".repeat(10_000)),
+        "/api/v1/me/invitations/d%D0%B5mo/accept",
+        "/api/v1/me/invitations/demo/accept",
+        "/api/v1/me/invitations/demo/decline",
+        "/api/v1/me/invitations/a/b/c/accept",
+    ] {
+        let req = c
+            .post(app.url(path))
+            .bearer_auth(&alice)
+            .header("content-type", "application/json");
+        cases.push(case(
+            format!("invitation: POST {:.60}", path),
+            req,
+            &[400, 404],
+        ));
     }
 
     // ---- multipart ----
@@ -647,6 +669,62 @@ async fn the_hostile_corpus_is_refused_cleanly_and_changes_nothing() {
             entries(vec![
                 gnu_long_name(&format!("/{}", "t".repeat(200)), b'K'),
                 tarball::raw_entry("link", b'2', b"", "x"),
+            ]),
+            BAD,
+        ),
+        (
+            "GNU long name of 4 MiB (buffered whole by the tar crate)",
+            entries(vec![
+                gnu_long_name(&"a".repeat(4 << 20), b'L'),
+                tarball::raw_entry("placeholder", b'0', b"x", ""),
+            ]),
+            BAD,
+        ),
+        (
+            "pax record of 1 MiB",
+            entries(vec![
+                pax("comment", &"c".repeat(1 << 20)),
+                tarball::raw_entry("placeholder", b'0', b"x", ""),
+            ]),
+            BAD,
+        ),
+        (
+            "a second gzip member with another sema.toml",
+            [
+                tarball::package("demo", "0.1.0"),
+                tarball::with_manifest(
+                    "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nentrypoint = \"../x\"",
+                ),
+            ]
+            .concat(),
+            BAD,
+        ),
+        (
+            "README.md twice",
+            entries(vec![
+                tarball::raw_entry("README.md", b'0', b"# shown", ""),
+                tarball::raw_entry("README.md", b'0', b"# installed", ""),
+            ]),
+            BAD,
+        ),
+        (
+            "sema.toml beside Sema.toml",
+            entries(vec![tarball::raw_entry("Sema.toml", b'0', b"x", "")]),
+            BAD,
+        ),
+        (
+            "one name in NFC and NFD",
+            entries(vec![
+                tarball::raw_entry("caf\u{e9}.sema", b'0', b"1", ""),
+                tarball::raw_entry("cafe\u{301}.sema", b'0', b"2", ""),
+            ]),
+            BAD,
+        ),
+        (
+            "a file and a folder of one name",
+            entries(vec![
+                tarball::raw_entry("lib", b'0', b"1", ""),
+                tarball::raw_entry("LIB/x.sema", b'0', b"2", ""),
             ]),
             BAD,
         ),
@@ -970,7 +1048,7 @@ async fn the_hostile_corpus_is_refused_cleanly_and_changes_nothing() {
                 json!({"username": "eve", "email": "e@example.com", "password": "correct-horse"})
                     .to_string(),
             ),
-        BAD,
+        &[415],
     ));
     for (what, body) in [
         ("owners: wrong field", json!({"user": "bob"}).to_string()),

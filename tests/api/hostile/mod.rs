@@ -10,10 +10,10 @@
 //! - `races`: concurrent publishes, revocation during publish, yank vs publish.
 //! - `faults`: Postgres cut and restored through a proxy, a failing blob store,
 //!   SIGTERM under download load.
-#[path = "../../common/proxy.rs"]
-mod proxy;
+use crate::proxy;
 
 mod accepted;
+mod audit_fault;
 mod authz;
 mod corpus;
 mod faults;
@@ -36,6 +36,7 @@ const TABLES: &[&str] = &[
     "namespaces",
     "packages",
     "package_owners",
+    "owner_invitations",
     "versions",
     "dependencies",
     "version_downloads",

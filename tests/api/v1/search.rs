@@ -620,3 +620,274 @@ async fn the_daily_sweep_ages_out_old_downloads_under_a_lock() {
         Some(0)
     );
 }
+
+/// 200 packages `widget-i` (every fifth `acme/widget-i`) straight into the
+/// tables, every second one mentioning springs, every third with keyword
+/// `gears`, every seventh owned by carol (the rest by dave). Downloads today
+/// grow by a quarter octave per `i` (from ~1200): each widget is in the hot
+/// postings and in its own popularity bucket, so the candidate windows and
+/// the final order agree and every page is exact.
+async fn widgets(app: &TestApp) {
+    app.user_with_token("carol").await;
+    app.user_with_token("dave").await;
+    app.sql("INSERT INTO namespaces (name, owner_id) SELECT 'acme', id FROM users WHERE username = 'carol'")
+        .await;
+    app.sql(
+        "INSERT INTO packages (name, canonical_name, namespace, description, keywords)
+         SELECT n, n, CASE WHEN i % 5 = 0 THEN 'acme' END,
+                CASE WHEN i % 2 = 0 THEN 'Sturdy widget with springs' ELSE 'Sturdy widget' END,
+                CASE WHEN i % 3 = 0 THEN '{gears}'::text[] ELSE '{}' END
+         FROM generate_series(1, 200) i,
+              LATERAL (SELECT CASE WHEN i % 5 = 0 THEN 'acme/widget-' ELSE 'widget-' END || i AS n) x",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO package_owners (package_id, user_id)
+         SELECT p.id, u.id FROM packages p JOIN users u
+           ON u.username = CASE WHEN substring(p.name FROM '[0-9]+$')::int % 7 = 0 THEN 'carol' ELSE 'dave' END
+         WHERE p.name LIKE '%widget-%'",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO versions (package_id, version, version_key, checksum, size_bytes)
+         SELECT id, '1.0.0', '1.0.0', 'x', 1 FROM packages WHERE name LIKE '%widget-%'",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO version_downloads (version_id, date, downloads)
+         SELECT v.id, current_date, floor(2 ^ ((substring(p.name FROM '[0-9]+$')::int + 40) / 4.0))::bigint
+         FROM versions v JOIN packages p ON p.id = v.package_id WHERE p.name LIKE '%widget-%'",
+    )
+    .await;
+}
+
+/// Which widget numbers a query should find.
+type Keep = fn(i64) -> bool;
+
+/// The widgets whose number passes `keep`, most downloaded (highest number) first.
+fn widget_names(keep: Keep) -> Vec<String> {
+    (1..=200)
+        .rev()
+        .filter(|&i| keep(i))
+        .map(|i| {
+            if i % 5 == 0 {
+                format!("acme/widget-{i}")
+            } else {
+                format!("widget-{i}")
+            }
+        })
+        .collect()
+}
+
+/// Every page of a query at 50 per page, concatenated.
+async fn all_pages(app: &TestApp, query: &str) -> (Vec<String>, i64) {
+    let first = search(app, &format!("{query}&per_page=50")).await;
+    let total = first["total"].as_i64().unwrap();
+    let mut all = names(&first);
+    for page in 2..=(total + 49) / 50 + 1 {
+        all.extend(names(
+            &search(app, &format!("{query}&per_page=50&page={page}")).await,
+        ));
+    }
+    (all, total)
+}
+
+#[tokio::test]
+async fn each_filter_combined_with_words_finds_exactly_the_intersection() {
+    let app = TestApp::spawn().await;
+    widgets(&app).await;
+    let (_, t) = app.user_with_token("erin").await;
+    // One unpopular package with a rare word, in a popular keyword's list.
+    put(
+        &app,
+        &t,
+        "lonely",
+        "1.0.0",
+        "A quixotic gadget",
+        &["gears"],
+        "Docs.",
+    )
+    .await;
+    let cases: [(&str, Keep); 7] = [
+        ("q=springs&keyword=gears", |i| i % 6 == 0),
+        ("q=springs+keyword:gears", |i| i % 6 == 0),
+        ("q=springs&ns=acme", |i| i % 10 == 0),
+        ("q=ns:acme+springs", |i| i % 10 == 0),
+        ("q=springs+owner:carol", |i| i % 14 == 0),
+        ("q=sturdy+springs&keyword=gears&ns=acme", |i| i % 30 == 0),
+        ("q=widget&keyword=gears&owner=dave", |i| {
+            i % 3 == 0 && i % 7 != 0
+        }),
+    ];
+    for (query, keep) in cases {
+        let want = widget_names(keep);
+        let (got, total) = all_pages(&app, query).await;
+        assert_eq!(total, want.len() as i64, "{query}");
+        assert_eq!(got, want, "{query}");
+    }
+    // A rare word with a popular filter, and words that no filtered package has.
+    assert_eq!(
+        names(&search(&app, "q=quixotic&keyword=gears").await),
+        ["lonely"]
+    );
+    assert_eq!(
+        names(&search(&app, "q=quixotic&ns=acme").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(search(&app, "q=springs&owner=erin").await["total"], 0);
+    // Filters alone browse, by downloads.
+    let (got, total) = all_pages(&app, "q=ns:acme").await;
+    assert_eq!((got, total), (widget_names(|i| i % 5 == 0), 40));
+    // Owner changes reach the filter.
+    app.sql(
+        "DELETE FROM package_owners WHERE package_id = (SELECT id FROM packages WHERE name = 'widget-196')",
+    )
+    .await;
+    let (got, _) = all_pages(&app, "q=springs+owner:carol").await;
+    assert_eq!(got, widget_names(|i| i % 14 == 0 && i != 196));
+}
+
+#[tokio::test]
+async fn deep_pages_serve_every_match_once_in_order() {
+    let app = TestApp::spawn().await;
+    widgets(&app).await;
+    // A word every widget has (hot postings), its plural, a name prefix, and
+    // a filtered word: pages of 50 hold each match once, in rank order
+    // (equal ranks: most downloaded first); the page past them is empty.
+    for query in ["q=widget", "q=widgets", "q=widg", "q=sturdy&keyword=gears"] {
+        let keep: Keep = if query.contains("gears") {
+            |i| i % 3 == 0
+        } else {
+            |_| true
+        };
+        let (got, total) = all_pages(&app, query).await;
+        assert_eq!(total, widget_names(keep).len() as i64, "{query}");
+        assert_eq!(got, widget_names(keep), "{query}");
+        let past = (total + 49) / 50 + 1;
+        let v = search(&app, &format!("{query}&per_page=50&page={past}")).await;
+        assert!(names(&v).is_empty(), "{query}");
+        assert_eq!(v["total"], total, "{query}");
+    }
+    // Download sorts page the same way; `name` sorts the page's window.
+    for sort in ["downloads", "recent-downloads"] {
+        let (got, _) = all_pages(&app, &format!("q=springs&sort={sort}")).await;
+        assert_eq!(got, widget_names(|i| i % 2 == 0), "{sort}");
+    }
+    let got = names(&search(&app, "q=springs&sort=name").await);
+    assert_eq!(got.len(), 20);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+}
+
+#[tokio::test]
+async fn typos_of_short_words_find_the_name() {
+    let app = TestApp::spawn().await;
+    let (_, t) = app.user_with_token("alice").await;
+    for (name, description) in [
+        ("json", "Encoding"),
+        ("http", "Requests"),
+        ("yaml", "Configuration files"),
+        ("csv", "Tables"),
+        ("json-schema", "Validation"),
+    ] {
+        put(&app, &t, name, "1.0.0", description, &[], "Docs.").await;
+    }
+    for (typo, want) in [
+        ("jsno", "json"),
+        ("htp", "http"),
+        ("yml", "yaml"),
+        ("csvv", "csv"),
+        ("jsonn", "json"),
+        ("json-shema", "json-schema"),
+    ] {
+        let v = search(&app, &format!("q={typo}")).await;
+        assert_eq!(names(&v).first().map(String::as_str), Some(want), "{typo}");
+        assert_eq!(v["packages"][0]["exact_match"], false, "{typo}");
+    }
+    // A typo is a fallback: with a filter that excludes the name, nothing.
+    assert_eq!(
+        search(&app, "q=jsno&owner=alice").await["packages"][0]["name"],
+        "json"
+    );
+    assert_eq!(search(&app, "q=jsno&owner=nobody").await["total"], 0);
+    // Nothing close: nothing.
+    assert_eq!(search(&app, "q=qqq").await["total"], 0);
+}
+
+/// `cap:none`, `cap:NAME` and `-cap:NAME` read the latest unyanked version's
+/// effective capabilities (its own and its pinned dependencies').
+#[tokio::test]
+async fn capability_filters_read_the_latest_version() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let pkg = |name: &str, version: &str, deps: &str, code: &str| {
+        let m = format!("{}{deps}", tarball::manifest(name, version, ""));
+        tarball::build(&[
+            ("sema.toml", m.as_bytes()),
+            ("package.sema", code.as_bytes()),
+        ])
+    };
+    let releases = [
+        ("pure", "1.0.0", "", "(define (add a b) (+ a b))"),
+        ("net", "1.0.0", "", "(define (get u) (http/get u))"),
+        ("uses-net", "1.0.0", "net = \"1.0.0\"\n", "(define (hi) 1)"),
+        ("turned", "1.0.0", "", "(define (hi) 1)"),
+        ("turned", "1.1.0", "", "(define (hi) (shell \"id\"))"),
+        ("undone", "1.0.0", "", "(define (hi) 1)"),
+        ("undone", "1.1.0", "", "(define (hi) (shell \"id\"))"),
+    ];
+    for (name, version, deps, code) in releases {
+        let tgz = pkg(name, version, deps, code);
+        body(publish(&app, &token, name, version, tgz).await, 201).await;
+    }
+    let yank = app
+        .client()
+        .post(app.url("/api/v1/packages/undone/1.1.0/yank"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    body(yank, 200).await;
+    let sorted = |v: serde_json::Value| {
+        let mut n = names(&v);
+        n.sort();
+        n
+    };
+    assert_eq!(sorted(search(&app, "q=cap:none").await), ["pure", "undone"]);
+    assert_eq!(
+        sorted(search(&app, "q=cap:network").await),
+        ["net", "uses-net"]
+    );
+    assert_eq!(
+        sorted(search(&app, "q=-cap:shell").await),
+        ["net", "pure", "undone", "uses-net"]
+    );
+    assert_eq!(
+        sorted(search(&app, "q=-cap:shell%20-cap:network").await),
+        ["pure", "undone"]
+    );
+    assert_eq!(
+        sorted(search(&app, "q=turned%20-cap:shell").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(sorted(search(&app, "q=pure%20cap:none").await), ["pure"]);
+    // Unyanking makes the shell release latest again.
+    let unyank = app
+        .client()
+        .post(app.url("/api/v1/packages/undone/1.1.0/unyank"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    body(unyank, 200).await;
+    assert_eq!(sorted(search(&app, "q=cap:none").await), ["pure"]);
+    let err = expect_error(
+        app.client()
+            .get(app.url("/api/v1/search?q=cap:teleport"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(err.contains("unknown capability \"teleport\""), "{err}");
+}

@@ -336,3 +336,53 @@ async fn last_used_is_recorded_at_most_once_a_minute() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_package_pattern_star_stops_at_the_slash() {
+    let app = TestApp::spawn().await;
+    let (browser, alice) = app.user_with_token("alice").await;
+    for name in ["alpha", "alice/tools"] {
+        let res = crate::common::publish(
+            &app,
+            &alice,
+            name,
+            "0.1.0",
+            crate::common::tarball::package(name, "0.1.0"),
+        )
+        .await;
+        assert_eq!(res.status(), 201, "{name}");
+    }
+    let al = app
+        .token(&browser, json!({"name": "al", "packages": ["al*"]}))
+        .await;
+    let ns = app
+        .token(&browser, json!({"name": "ns", "packages": ["alice/*"]}))
+        .await;
+    let yank = |token: &str, name: &str| {
+        app.client()
+            .post(app.url(&format!("/api/v1/packages/{name}/0.1.0/yank")))
+            .bearer_auth(token)
+            .send()
+    };
+    // `al*` is `alpha` and friends, not the `alice/` namespace.
+    body(yank(&al, "alpha").await.unwrap(), 200).await;
+    let e = expect_error(yank(&al, "alice/tools").await.unwrap(), 403).await;
+    assert!(e.contains("al*"), "{e}");
+    let res = crate::common::publish(
+        &app,
+        &al,
+        "alice/tools",
+        "0.2.0",
+        crate::common::tarball::package("alice/tools", "0.2.0"),
+    )
+    .await;
+    expect_error(res, 403).await;
+    // `alice/*` is the namespace, and only it.
+    body(yank(&ns, "alice/tools").await.unwrap(), 200).await;
+    expect_error(yank(&ns, "alpha").await.unwrap(), 403).await;
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM versions WHERE yanked")
+            .await,
+        2
+    );
+}

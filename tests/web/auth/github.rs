@@ -114,6 +114,15 @@ async fn a_new_github_user_gets_an_account_and_signs_in_again_later() {
         .unwrap()
         .contains("octo-cat"));
     assert_eq!(app.sql_count("SELECT count(*) FROM users").await, 1);
+    // Signing up and each sign-in are in the audit log, saying how.
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM audit_log WHERE action = 'user.register' AND actor = 'octo-cat' AND subject = 'github:octo-cat'").await,
+        1
+    );
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM audit_log WHERE action = 'session.sign_in' AND actor = 'octo-cat' AND subject = 'github:octo-cat'").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -161,6 +170,53 @@ async fn a_taken_username_asks_for_another() {
         app.sql_count("SELECT count(*) FROM users WHERE username = 'alice-gh' AND github_id = 7")
             .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn a_username_that_is_someone_elses_namespace_asks_for_another() {
+    let gh = FakeGithub::start();
+    gh.sign_in_as(account(8, "acme"));
+    let app = app_with(&gh).await;
+    let (_, bob) = app.user_with_token("bob").await;
+    let res = crate::common::publish(
+        &app,
+        &bob,
+        "acme/lib",
+        "0.1.0",
+        crate::common::tarball::package("acme/lib", "0.1.0"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let b = app.browser();
+    let res = through_github(&app, &b, "/auth/github").await;
+    assert_eq!(location(&res), "/auth/github/username");
+    let csrf = csrf_at(&app, &b, "/auth/github/username").await;
+    let res = b
+        .post(app.url("/auth/github/username"))
+        .form(&[("username", "ACME"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("namespace"));
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM users WHERE github_id = 8")
+            .await,
+        0,
+        "nothing half-made"
+    );
+    let res = b
+        .post(app.url("/auth/github/username"))
+        .form(&[("username", "acme-gh"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/account");
+    assert_eq!(
+        app.sql_text("SELECT u.username FROM namespaces n JOIN users u ON u.id = n.owner_id WHERE n.name = 'acme-gh'")
+            .await,
+        "acme-gh"
     );
 }
 
@@ -219,6 +275,18 @@ async fn connect_and_disconnect_from_the_account_page() {
         page.contains("Connect GitHub") && !page.contains("Connected to GitHub"),
         "{page}"
     );
+    for action in ["user.github_connect", "user.github_disconnect"] {
+        let sql = format!("SELECT count(*) FROM audit_log WHERE action = '{action}' AND actor = 'bob' AND subject = 'bob-on-github'");
+        assert_eq!(app.sql_count(&sql).await, 1, "{action}");
+    }
+    // Carol's refused attempt changed nothing, so it recorded nothing.
+    assert_eq!(
+        app.sql_count(
+            "SELECT count(*) FROM audit_log WHERE actor = 'carol' AND action LIKE 'user.github%'"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -237,6 +305,11 @@ async fn a_github_only_account_cannot_lock_itself_out() {
         .unwrap();
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("set a password"));
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM audit_log WHERE action = 'user.github_disconnect'")
+            .await,
+        0
+    );
     assert_eq!(
         app.sql_count("SELECT count(*) FROM users WHERE github_id = 9")
             .await,

@@ -1,6 +1,8 @@
 //! `/api/v1/packages/{name}…`
 mod activity;
+mod analysis;
 mod download;
+pub mod mirror;
 mod owners;
 mod publish;
 mod show;

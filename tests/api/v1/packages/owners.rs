@@ -67,7 +67,7 @@ async fn add_list_and_remove_owners() {
         403,
     )
     .await;
-    body(
+    let invited = body(
         c.post(&owners)
             .bearer_auth(&alice)
             .json(&json!({"username": "Bob"}))
@@ -77,6 +77,29 @@ async fn add_list_and_remove_owners() {
         200,
     )
     .await;
+    // The old answer's fields, plus the invitation it became.
+    assert_eq!(invited["ok"], true);
+    assert_eq!(invited["name"], "demo");
+    assert_eq!(invited["username"], "bob");
+    assert_eq!(invited["invited"], true);
+    assert!(invited["expires_at"].is_string(), "{invited}");
+    // Invited is not an owner: not listed, no rights.
+    let list = body(c.get(&owners).send().await.unwrap(), 200).await;
+    assert_eq!(list["owners"], json!([{"username": "alice"}]));
+    let e = expect_error(
+        publish(
+            &app,
+            &bob,
+            "demo",
+            "0.2.0",
+            tarball::package("demo", "0.2.0"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(e.contains("not an owner"), "{e}");
+    accept(&app, &bob, "demo").await;
     let list = body(c.get(&owners).send().await.unwrap(), 200).await;
     assert_eq!(
         list["owners"],
@@ -133,6 +156,20 @@ async fn add_list_and_remove_owners() {
     .await;
 }
 
+/// The invitee accepts through the API.
+pub async fn accept(app: &TestApp, token: &str, name: &str) {
+    body(
+        app.client()
+            .post(app.url(&format!("/api/v1/me/invitations/{name}/accept")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn two_owners_removing_each_other_never_leave_none() {
     let app = TestApp::spawn().await;
@@ -161,6 +198,7 @@ async fn two_owners_removing_each_other_never_leave_none() {
         200,
     )
     .await;
+    accept(&app, &bob, "demo").await;
     for _ in 0..5 {
         let a = app
             .client()
@@ -181,10 +219,10 @@ async fn two_owners_removing_each_other_never_leave_none() {
         );
         // Put the removed one back for the next round.
         let remaining = app.sql_count("SELECT user_id FROM package_owners").await;
-        let (token, other) = if remaining == 1 {
-            (&alice, "bob")
+        let (token, other, other_token) = if remaining == 1 {
+            (&alice, "bob", &bob)
         } else {
-            (&bob, "alice")
+            (&bob, "alice", &alice)
         };
         body(
             app.client()
@@ -197,5 +235,6 @@ async fn two_owners_removing_each_other_never_leave_none() {
             200,
         )
         .await;
+        accept(&app, other_token, "demo").await;
     }
 }

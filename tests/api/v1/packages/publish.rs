@@ -639,6 +639,68 @@ async fn gzip_and_tar_bombs_are_refused() {
     assert_empty(&app).await;
 }
 
+/// The `metadata` part's known fields must have the CLI's types; the 400
+/// names the field. Its values never win over the manifest's.
+#[tokio::test]
+async fn metadata_fields_of_the_wrong_type_are_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let url = app.url("/api/v1/packages/demo/0.1.0");
+    let send = |metadata: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "tarball",
+                reqwest::multipart::Part::bytes(tarball::package("demo", "0.1.0"))
+                    .file_name("package.tar.gz"),
+            )
+            .text("metadata", metadata);
+        app.client()
+            .put(&url)
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    for (metadata, field, kind) in [
+        (r#"{"description": 5}"#, "description", "a number"),
+        (
+            r#"{"repository_url": ["https://x"]}"#,
+            "repository_url",
+            "a list",
+        ),
+        (
+            r#"{"sema_version_req": {"a": 1}}"#,
+            "sema_version_req",
+            "an object",
+        ),
+        (
+            r#"{"description": "d", "repository_url": true}"#,
+            "repository_url",
+            "a boolean",
+        ),
+    ] {
+        let e = expect_error(send(metadata).await.unwrap(), 400).await;
+        assert!(
+            e.contains(&format!("`{field}` must be a string or null, not {kind}")),
+            "{metadata}: {e}"
+        );
+    }
+    assert_empty(&app).await;
+    // Strings, nulls and unknown keys pass; the manifest's description wins.
+    let ok =
+        send(r#"{"description": "from metadata", "repository_url": null, "dependencies": [1]}"#);
+    body(ok.await.unwrap(), 201).await;
+    let info = body(
+        app.client()
+            .get(app.url("/api/v1/packages/demo"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(info["package"]["description"], "The demo package", "{info}");
+}
+
 #[tokio::test]
 async fn multipart_must_be_what_the_cli_sends() {
     let app = TestApp::spawn().await;
@@ -757,4 +819,168 @@ async fn oversized_uploads_are_refused_early_with_flat_memory() {
         assert!(e.contains("limit"), "{e}");
     }
     assert_empty(&app).await;
+}
+
+#[tokio::test]
+async fn a_claimed_namespace_stays_with_its_owner_whoever_registers_its_name() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user_with_token("alice").await;
+    let pkg = |name: &str| tarball::package(name, "0.1.0");
+    body(
+        publish(&app, &alice, "acme/lib", "0.1.0", pkg("acme/lib")).await,
+        201,
+    )
+    .await;
+    // Lockout: mallory cannot take the username `acme` (any spelling)...
+    for name in ["acme", "ACME"] {
+        let e = expect_error(
+            app.client()
+                .post(app.url("/api/v1/auth/register"))
+                .json(&serde_json::json!({"username": name, "email": "m@example.com", "password": "correct-horse"}))
+                .send()
+                .await
+                .unwrap(),
+            409,
+        )
+        .await;
+        assert!(e.contains("namespace"), "{e}");
+    }
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM users WHERE lower(username) = 'acme'")
+            .await,
+        0
+    );
+    // ...and even a user row named `acme` (from before names were reserved)
+    // does not override the recorded owner.
+    app.sql("INSERT INTO users (username, email) VALUES ('acme', 'acme@example.com')")
+        .await;
+    body(
+        publish(&app, &alice, "acme/lib2", "0.1.0", pkg("acme/lib2")).await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn registering_reserves_the_namespace_with_the_name() {
+    let app = TestApp::spawn().await;
+    let (_, dave) = app.user_with_token("dave").await;
+    let (_, mallory) = app.user_with_token("mallory").await;
+    // One row, made with the account.
+    assert_eq!(
+        app.sql_text("SELECT u.username FROM namespaces n JOIN users u ON u.id = n.owner_id WHERE n.name = 'dave'")
+            .await,
+        "dave"
+    );
+    let e = expect_error(
+        publish(
+            &app,
+            &mallory,
+            "dave/x",
+            "0.1.0",
+            tarball::package("dave/x", "0.1.0"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(e.contains("namespace"), "{e}");
+    body(
+        publish(
+            &app,
+            &dave,
+            "dave/x",
+            "0.1.0",
+            tarball::package("dave/x", "0.1.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_namespace_published_before_its_name_is_registered_stays_with_the_publisher() {
+    let app = TestApp::spawn().await;
+    let (_, mallory) = app.user_with_token("mallory").await;
+    body(
+        publish(
+            &app,
+            &mallory,
+            "dave/x",
+            "0.1.0",
+            tarball::package("dave/x", "0.1.0"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // Dave learns at sign-up that the name is someone else's namespace, and
+    // nothing is half-made.
+    let before = app.sql_count("SELECT count(*) FROM users").await;
+    let e = expect_error(
+        app.client()
+            .post(app.url("/api/v1/auth/register"))
+            .json(&serde_json::json!({"username": "dave", "email": "dave@example.com", "password": "correct-horse"}))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert!(e.contains("namespace that belongs to someone else"), "{e}");
+    assert_eq!(app.sql_count("SELECT count(*) FROM users").await, before);
+    // Another name works, and the email was not used up.
+    app.client()
+        .post(app.url("/api/v1/auth/register"))
+        .json(&serde_json::json!({"username": "dave2", "email": "dave@example.com", "password": "correct-horse"}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn control_characters_in_manifest_strings_are_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice").await;
+    let base = "[package]\nname = \"demo\"\nversion = \"0.1.0\"\n";
+    for (extra, field) in [
+        ("description = \"a\\u0001b\"", "package.description"),
+        ("authors = [\"Ann\", \"B\\u0085\"]", "package.authors[1]"),
+        ("license = \"MIT\\uFFFE\"", "package.license"),
+        ("keywords = [\"\\u007f\"]", "package.keywords[0]"),
+    ] {
+        let e = expect_error(
+            publish(
+                &app,
+                &token,
+                "demo",
+                "0.1.0",
+                tarball::with_manifest(&format!("{base}{extra}\n")),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert!(
+            e.contains(field) && e.contains("control character"),
+            "{extra}: {e}"
+        );
+    }
+    assert_eq!(app.sql_count("SELECT count(*) FROM versions").await, 0);
+    // Tabs and newlines are text.
+    body(
+        publish(
+            &app,
+            &token,
+            "demo",
+            "0.1.0",
+            tarball::with_manifest(&format!("{base}description = \"a\\tb\\nc\"\n")),
+        )
+        .await,
+        201,
+    )
+    .await;
 }

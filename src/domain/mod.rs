@@ -1,0 +1,14 @@
+//! The pure rules of the registry: package names and versions, manifests,
+//! tarballs, READMEs, search queries and API token scopes. Plain Rust over values: no
+//! database, no HTTP, no OpenAPI; refusals are a [`DomainError`], mapped to
+//! HTTP once, in `crate::error`.
+
+pub mod error;
+pub mod manifest;
+pub mod names;
+pub mod readme;
+pub mod search_query;
+pub mod tarball;
+pub mod token;
+
+pub use error::{DomainError, DomainResult};
