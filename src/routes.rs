@@ -128,6 +128,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             r.to(api::packages::dependents)
         }),
         api(M::GET, pkg("/readme"), |r| r.to(api::packages::readme)),
+        api(M::POST, pkg("/deprecate"), |r| {
+            r.to(api::deprecation::deprecate)
+        }),
+        api(M::DELETE, pkg("/deprecate"), |r| {
+            r.to(api::deprecation::undeprecate)
+        }),
         api(M::GET, ver_child("/download"), |r| {
             r.to(api::versions::download)
         }),
