@@ -325,6 +325,12 @@ pub fn web_routes() -> Vec<WebRoute> {
         page(M::POST, ver("/yank"), |r| r.to(pages::package::yank)),
         page(M::POST, ver("/unyank"), |r| r.to(pages::package::unyank)),
         page(M::GET, pkg("/feed"), |r| r.to(pages::discovery::package)),
+        page(M::POST, pkg("/deprecate"), |r| {
+            r.to(pages::deprecation::deprecate)
+        }),
+        page(M::POST, pkg("/undeprecate"), |r| {
+            r.to(pages::deprecation::undeprecate)
+        }),
         page(M::POST, pkg("/owners"), |r| r.to(pages::package::add_owner)),
         page(M::POST, pkg("/owners/{username}/remove"), |r| {
             r.to(pages::package::remove_owner)
