@@ -103,7 +103,7 @@ async fn feed_entries(
     let mut all = entries(conn, base, releases).await?;
     let changes = deprecations::changes(conn, package_id, FEED_MAX).await?;
     all.extend(changes.into_iter().map(|c| deprecation_entry(base, c)));
-    all.sort_by(|a, b| b.at.cmp(&a.at));
+    all.sort_by_key(|e| std::cmp::Reverse(e.at));
     all.truncate(FEED_MAX as usize);
     Ok(all)
 }
