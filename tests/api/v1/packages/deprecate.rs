@@ -307,3 +307,34 @@ async fn a_deprecated_package_ranks_below_equal_matches_but_not_below_weaker_one
     let v = search(&app, "gizmo").await;
     assert_eq!(names(&v), ["alpha-widget", "beta-widget", "gamma-widget"]);
 }
+
+#[tokio::test]
+async fn a_wrong_method_on_deprecate_is_405_and_namespaced_packages_still_show() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user_with_token("alice").await;
+    put(&app, &alice, "demo").await;
+    put(&app, &alice, "alice/tool").await;
+    // `demo/deprecate` reads as a name too; the route wins, not a lookup.
+    for method in [reqwest::Method::GET, reqwest::Method::PUT] {
+        let res = app
+            .client()
+            .request(method.clone(), url(&app, "demo"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["allow"], "POST, DELETE", "{method}");
+        expect_error(res, 405).await;
+    }
+    assert_eq!(
+        metadata(&app, "alice/tool").await["package"]["name"],
+        "alice/tool"
+    );
+    let d = body(
+        deprecate(&app, &alice, "alice/tool", json!({"message": "m"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(d["message"], "m");
+    let meta = metadata(&app, "alice/tool").await;
+    assert_eq!(meta["package"]["deprecated"]["message"], "m");
+}
