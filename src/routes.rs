@@ -128,6 +128,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
             r.to(api::packages::dependents)
         }),
         api(M::GET, pkg("/readme"), |r| r.to(api::packages::readme)),
+        api(M::POST, pkg("/deprecate"), |r| {
+            r.to(api::deprecation::deprecate)
+        }),
+        api(M::DELETE, pkg("/deprecate"), |r| {
+            r.to(api::deprecation::undeprecate)
+        }),
         api(M::GET, ver_child("/download"), |r| {
             r.to(api::versions::download)
         }),
@@ -151,7 +157,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
                     .to(api::packages::publish)
             })
         },
-        api(M::GET, pkg(""), |r| r.to(api::packages::show)),
+        api(M::GET, pkg(""), |r| {
+            r.guard(guard::fn_guard(package_owns))
+                .to(api::packages::show)
+        }),
     ]
 }
 
@@ -163,6 +172,11 @@ struct Served {
     /// Publish: its tail pattern also matches its siblings' paths
     /// (`…/1.0.0/yank`); it serves only those no sibling owns.
     yields: bool,
+    /// `{name}`: its pattern also matches a child's path (`demo/deprecate`
+    /// reads as a name); it serves no path a child route has, so a wrong
+    /// method there is a 405, not a lookup of package `demo/deprecate`
+    /// (whose last part is reserved).
+    steps_aside: bool,
 }
 
 /// Each API route under `/api/v1`, in table order.
@@ -174,6 +188,7 @@ static API_PATHS: LazyLock<Vec<Served>> = LazyLock::new(|| {
             client_path: r.client_path(),
             method: r.method.clone(),
             yields: r.documented_as.is_some(),
+            steps_aside: r.pattern == pkg(""),
         })
         .collect()
 });
@@ -188,6 +203,10 @@ fn serves(r: &Served, path: &str) -> bool {
                 .iter()
                 .find(|first| first.def.is_match(path))
                 .is_some_and(|first| first.client_path == r.client_path))
+        && (!r.steps_aside
+            || !API_PATHS
+                .iter()
+                .any(|o| !o.yields && !o.steps_aside && o.def.is_match(path)))
 }
 
 /// The methods `/api/v1/…` serves at `uri`'s path, for a 405's `Allow`; empty
@@ -230,6 +249,15 @@ fn publish_owns(ctx: &GuardContext<'_>) -> bool {
     API_PATHS
         .iter()
         .filter(|r| r.yields)
+        .any(|r| serves(r, url.path()))
+}
+
+/// `GET /packages/{name}` answers only paths no child route owns (see `steps_aside`).
+fn package_owns(ctx: &GuardContext<'_>) -> bool {
+    let url = Url::new(ctx.head().uri.clone());
+    API_PATHS
+        .iter()
+        .filter(|r| r.steps_aside)
         .any(|r| serves(r, url.path()))
 }
 
@@ -319,6 +347,12 @@ pub fn web_routes() -> Vec<WebRoute> {
         page(M::POST, ver("/yank"), |r| r.to(pages::package::yank)),
         page(M::POST, ver("/unyank"), |r| r.to(pages::package::unyank)),
         page(M::GET, pkg("/feed"), |r| r.to(pages::discovery::package)),
+        page(M::POST, pkg("/deprecate"), |r| {
+            r.to(pages::deprecation::deprecate)
+        }),
+        page(M::POST, pkg("/undeprecate"), |r| {
+            r.to(pages::deprecation::undeprecate)
+        }),
         page(M::POST, pkg("/owners"), |r| r.to(pages::package::add_owner)),
         page(M::POST, pkg("/owners/{username}/remove"), |r| {
             r.to(pages::package::remove_owner)

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod auth;
 pub mod contract;
+pub mod deprecation;
 pub mod invitations;
 pub mod me;
 pub mod openapi;

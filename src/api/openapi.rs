@@ -9,7 +9,9 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{analysis, auth, invitations, me, owners, packages, search, tokens, versions};
+use super::{
+    analysis, auth, deprecation, invitations, me, owners, packages, search, tokens, versions,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +41,8 @@ use super::{analysis, auth, invitations, me, owners, packages, search, tokens, v
         packages::versions,
         packages::dependents,
         packages::readme,
+        deprecation::deprecate,
+        deprecation::undeprecate,
         versions::download,
         versions::yank,
         versions::unyank,

@@ -89,6 +89,9 @@ pub struct Hit {
     pub exact_match: bool,
     /// The upstream registry a mirrored package comes from; null for a local one.
     pub mirrored_from: Option<String>,
+    /// Its owners deprecated it (`GET /api/v1/packages/{name}` says why);
+    /// it ranks after the packages that match as well.
+    pub deprecated: bool,
 }
 
 impl From<search::SearchResults> for SearchResults {
@@ -115,6 +118,7 @@ impl From<search::Hit> for Hit {
             updated_at: h.updated_at,
             exact_match: h.exact_match,
             mirrored_from: h.mirrored_from,
+            deprecated: h.deprecated,
         }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::registry::{invitations, packages, publish};
+use crate::registry::{deprecations, invitations, packages, publish};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DependencyInfo {
@@ -48,6 +48,20 @@ pub struct PackageSummary {
     pub updated_at: DateTime<Utc>,
     /// The upstream registry this package is mirrored from; null for a local package.
     pub mirrored_from: Option<String>,
+    /// Its owners' deprecation; null when it is not deprecated. A deprecated
+    /// package still installs.
+    pub deprecated: Option<Deprecation>,
+}
+
+/// A package's deprecation, as its owners set it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deprecation {
+    /// Why, and what to do instead (1–500 characters).
+    pub message: String,
+    /// The package to use instead, by name as published; null when none is named.
+    pub successor: Option<String>,
+    /// When it was first deprecated.
+    pub at: DateTime<Utc>,
 }
 
 /// The contract's shape: `package{…}`, `owners` as strings, top-level `versions`.
@@ -135,6 +149,7 @@ impl From<packages::PackageSummary> for PackageSummary {
             created_at: p.created_at,
             updated_at: p.updated_at,
             mirrored_from: p.mirrored_from,
+            deprecated: p.deprecated.map(Into::into),
         }
     }
 }
@@ -182,6 +197,16 @@ impl From<invitations::Invitation> for Invitation {
             invited_by: i.invited_by,
             created_at: i.created_at,
             expires_at: i.expires_at,
+        }
+    }
+}
+
+impl From<deprecations::Deprecated> for Deprecation {
+    fn from(d: deprecations::Deprecated) -> Self {
+        Deprecation {
+            message: d.message,
+            successor: d.successor,
+            at: d.at,
         }
     }
 }

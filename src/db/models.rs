@@ -58,6 +58,11 @@ pub struct Package {
     pub updated_at: DateTime<Utc>,
     /// The upstream registry a mirrored package comes from; `None` when local.
     pub mirrored_from: Option<String>,
+    /// When its owners deprecated it; `None` when it is not deprecated.
+    pub deprecated_at: Option<DateTime<Utc>>,
+    pub deprecation_message: Option<String>,
+    /// The package to use instead, by name as published.
+    pub deprecation_successor: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

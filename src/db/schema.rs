@@ -71,6 +71,9 @@ diesel::table! {
         readme -> Text,
         mirrored_from -> Nullable<Text>,
         fetched_at -> Nullable<Timestamptz>,
+        deprecated_at -> Nullable<Timestamptz>,
+        deprecation_message -> Nullable<Text>,
+        deprecation_successor -> Nullable<Text>,
     }
 }
 

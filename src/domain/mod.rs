@@ -1,8 +1,9 @@
 //! The pure rules of the registry: package names and versions, manifests,
-//! tarballs, READMEs, search queries and API token scopes. Plain Rust over values: no
+//! tarballs, READMEs, search queries, API token scopes and deprecation messages. Plain Rust over values: no
 //! database, no HTTP, no OpenAPI; refusals are a [`DomainError`], mapped to
 //! HTTP once, in `crate::error`.
 
+pub mod deprecation;
 pub mod error;
 pub mod manifest;
 pub mod names;

@@ -17,6 +17,8 @@ pub const RESERVED: &[&str] = &[
     "activity",
     "feed",
     "settings",
+    "deprecate",
+    "undeprecate",
 ];
 
 pub const SEGMENT_MAX: usize = 64;

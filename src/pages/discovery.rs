@@ -1,4 +1,4 @@
-//! Feeds and discovery: Atom feeds of releases (all, and per package),
+//! Feeds and discovery: Atom feeds of releases and deprecations (all, and per package),
 //! `sitemap.xml` (an index of `/sitemaps/{n}.xml` past 50,000 URLs) and `robots.txt`.
 
 use actix_web::{web, HttpResponse};
@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::error::{AppError, AppResult};
 use crate::reads::Reads;
-use crate::registry::{analyses, listing, packages};
+use crate::registry::{analyses, deprecations, listing, packages};
 use crate::state::AppState;
 
 /// The sitemap protocol's limit of URLs per file.
@@ -27,7 +27,14 @@ struct Entry {
     author: String,
     /// The release added capabilities: which ("shell, process").
     adds: Option<String>,
+    /// A deprecation (`deprecated`) or its undoing (`undeprecated`), not a release.
+    category: Option<&'static str>,
+    /// For merging releases and deprecations newest first.
+    at: chrono::DateTime<chrono::Utc>,
 }
+
+/// How many entries a feed holds.
+const FEED_MAX: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "feeds/atom.xml")]
@@ -78,9 +85,53 @@ async fn entries(
                 summary: xml_text(&summary),
                 author: xml_text(&r.published_by.unwrap_or_else(|| "sema-pkg".into())),
                 adds,
+                category: None,
+                at: r.published_at,
             }
         })
         .collect())
+}
+
+/// A feed's entries: releases and deprecations (of every package, or of
+/// one), newest first; a deprecation tells a package's users to move on.
+async fn feed_entries(
+    conn: &mut diesel_async::AsyncPgConnection,
+    base: &str,
+    package_id: Option<i64>,
+) -> AppResult<Vec<Entry>> {
+    let releases = listing::releases(conn, package_id, FEED_MAX).await?;
+    let mut all = entries(conn, base, releases).await?;
+    let changes = deprecations::changes(conn, package_id, FEED_MAX).await?;
+    all.extend(changes.into_iter().map(|c| deprecation_entry(base, c)));
+    all.sort_by_key(|e| std::cmp::Reverse(e.at));
+    all.truncate(FEED_MAX as usize);
+    Ok(all)
+}
+
+fn deprecation_entry(base: &str, c: deprecations::Change) -> Entry {
+    let deprecated = c.action == "package.deprecate";
+    let (title, summary, category) = if deprecated {
+        let message = c.message.unwrap_or_default();
+        (format!("{} is deprecated", c.name), message, "deprecated")
+    } else {
+        let summary = "Its owners undid the deprecation.".to_string();
+        (
+            format!("{} is no longer deprecated", c.name),
+            summary,
+            "undeprecated",
+        )
+    };
+    Entry {
+        title: xml_text(&title),
+        // The page is the link; the audit row's id keeps each entry's id unique.
+        url: format!("{base}/packages/{}#deprecation-{}", c.name, c.id),
+        updated: c.at.to_rfc3339(),
+        summary: xml_text(&summary),
+        author: xml_text(&c.actor.unwrap_or_else(|| "sema-pkg".into())),
+        adds: None,
+        category: Some(category),
+        at: c.at,
+    }
 }
 
 /// Text XML 1.0 can carry, whatever is stored: escaping cannot make a control
@@ -99,8 +150,7 @@ fn xml_text(s: &str) -> String {
 pub async fn releases(state: web::Data<AppState>, reads: Reads) -> AppResult<HttpResponse> {
     let mut conn = reads.conn().await?;
     let base = base(&state);
-    let releases = listing::releases(&mut conn, None, 50).await?;
-    let entries = entries(&mut conn, &base, releases).await?;
+    let entries = feed_entries(&mut conn, &base, None).await?;
     atom_response(Atom {
         title: "New Sema package releases".into(),
         id: format!("{base}/feeds/releases.xml"),
@@ -122,8 +172,7 @@ pub async fn package(
     let mut conn = reads.conn().await?;
     let pkg = packages::find(&mut conn, &name).await?;
     let base = base(&state);
-    let releases = listing::releases(&mut conn, Some(pkg.id), 50).await?;
-    let entries = entries(&mut conn, &base, releases).await?;
+    let entries = feed_entries(&mut conn, &base, Some(pkg.id)).await?;
     atom_response(Atom {
         title: format!("{} releases", pkg.name),
         id: format!("{base}/packages/{}/feed", pkg.name),

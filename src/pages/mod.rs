@@ -10,6 +10,7 @@ pub mod admin;
 pub mod api_docs;
 pub mod assets;
 pub mod capabilities;
+pub mod deprecation;
 pub mod discovery;
 pub mod github;
 pub mod home;

@@ -234,6 +234,8 @@ struct Page<'a> {
     /// (path, size) of each file in the tarball; None when it is not listed.
     files: Option<Vec<(String, String)>>,
     capabilities: super::capabilities::CapRow,
+    /// The deprecation banner, and the owners' forms.
+    deprecation: Option<super::deprecation::Panel>,
 }
 
 /// One entry of the version selector.
@@ -371,6 +373,9 @@ async fn render(
     let caps = super::capabilities::row(&mut conn, pkg.id, &shown.version).await?;
     let mut page = page_of(&detail, &shown, path.version.as_deref(), tab, &tabs, files);
     page.capabilities = caps;
+    let deprecated = detail.package.deprecated.as_ref();
+    let dep = super::deprecation::panel(session, &pkg.name, deprecated, owner, &layout.csrf);
+    page.deprecation = Some(dep);
     let meta = meta_of(
         &pkg.name,
         &shown,
@@ -524,6 +529,7 @@ fn page_of<'a>(
         download: format!("/api/v1/packages/{name}/{}/download", shown.version),
         files,
         capabilities: Default::default(),
+        deprecation: None,
         version: shown.version.clone(),
         name: name.clone(),
         mirrored_from: detail.package.mirrored_from.clone(),

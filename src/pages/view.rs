@@ -88,6 +88,8 @@ pub struct PackageItem {
     pub keywords: Vec<(String, String)>,
     /// A copy of the upstream registry's package (search results mark it).
     pub mirrored: bool,
+    /// Its owners deprecated it (every list marks it).
+    pub deprecated: bool,
 }
 
 fn keywords(k: &[String]) -> Vec<(String, String)> {
@@ -105,6 +107,7 @@ impl From<crate::registry::listing::Listed> for PackageItem {
             keywords: keywords(&p.keywords),
             name: p.name,
             mirrored: false,
+            deprecated: p.deprecated,
         }
     }
 }
@@ -113,6 +116,7 @@ impl From<crate::registry::search::Hit> for PackageItem {
     fn from(p: crate::registry::search::Hit) -> Self {
         PackageItem {
             mirrored: p.mirrored_from.is_some(),
+            deprecated: p.deprecated,
             latest: p.latest_version,
             description: p.description,
             downloads: count(p.downloads),

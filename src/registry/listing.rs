@@ -29,6 +29,9 @@ pub struct Listed {
     /// Filled in by [`with_latest`]: semver precedence is not an SQL order.
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub latest_version: Option<String>,
+    /// Its owners deprecated it (lists mark it).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub deprecated: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +42,7 @@ pub enum Order {
 }
 
 const LISTED: &str = "SELECT p.id, p.name, p.description, p.keywords, p.updated_at, p.created_at,
-       COALESCE(t.n, 0)::bigint AS downloads, NULL::text AS latest_version
+       p.deprecated_at IS NOT NULL AS deprecated, COALESCE(t.n, 0)::bigint AS downloads, NULL::text AS latest_version
 FROM packages p
 LEFT JOIN (SELECT v.package_id, SUM(d.downloads) AS n
            FROM version_downloads d JOIN versions v ON v.id = d.version_id

@@ -1,9 +1,10 @@
 //! The registry over Postgres and the blob store: publish, packages, owners,
-//! invitations, listings and search queries. No HTTP in here; the pure rules
+//! invitations, deprecations, listings and search queries. No HTTP in here; the pure rules
 //! (names, manifests, tarballs, READMEs) are in `domain`.
 
 pub mod admin_listing;
 pub mod analyses;
+pub mod deprecations;
 pub mod invitations;
 pub mod listing;
 pub mod namespaces;

@@ -13,6 +13,7 @@ use crate::db::schema::{
 };
 use crate::domain::names::PackageName;
 use crate::error::{AppError, AppResult};
+use crate::registry::deprecations::Deprecated;
 
 pub async fn find(conn: &mut AsyncPgConnection, name: &str) -> AppResult<Package> {
     // Any spelling that canonicalises to a package finds it; a malformed name cannot exist.
@@ -204,6 +205,8 @@ pub struct PackageSummary {
     pub updated_at: DateTime<Utc>,
     /// The upstream registry this package is mirrored from; null for a local package.
     pub mirrored_from: Option<String>,
+    /// Its owners' deprecation; null when it is not deprecated.
+    pub deprecated: Option<Deprecated>,
 }
 
 /// The contract's shape: `package{…}`, `owners` as strings, top-level `versions`.
@@ -222,6 +225,7 @@ pub struct PackageDetail {
 const DETAIL_SQL: &str = "
 SELECT p.id, p.name, p.description, p.repository_url, p.homepage, p.license, p.keywords,
        p.created_at, p.updated_at, p.mirrored_from,
+       p.deprecated_at, p.deprecation_message, p.deprecation_successor,
        ARRAY(SELECT u.username FROM package_owners po JOIN users u ON u.id = po.user_id
              WHERE po.package_id = p.id ORDER BY po.created_at) AS owners,
        COALESCE((
@@ -261,6 +265,12 @@ struct DetailRow {
     updated_at: DateTime<Utc>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     mirrored_from: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    deprecated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    deprecation_message: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    deprecation_successor: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
     owners: Vec<String>,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -296,6 +306,11 @@ pub async fn detail(conn: &mut AsyncPgConnection, name: &str) -> AppResult<Packa
             created_at: row.created_at,
             updated_at: row.updated_at,
             mirrored_from: row.mirrored_from,
+            deprecated: Deprecated::from_columns(
+                row.deprecated_at,
+                row.deprecation_message,
+                row.deprecation_successor,
+            ),
         },
         owners: row.owners,
         versions,

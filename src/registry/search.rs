@@ -5,8 +5,8 @@
 //! query is a prefix of the name or of one of its `-`/`/` parts (`ht` finds
 //! `http`), or, when nothing else matches, it is close to one of the name
 //! parts in a small dictionary (`jsno` finds `json`).
-//! Ranking: exact canonical name first, then `ts_rank_cd`, then 90-day
-//! downloads, then name. Only candidates are ranked: the exact name, and for
+//! Ranking: exact canonical name first, then `ts_rank_cd`, then a deprecated
+//! package after the others of equal rank, then 90-day downloads, then name. Only candidates are ranked: the exact name, and for
 //! the name-prefix path and the full-text path each, the most popular matches
 //! up to a window (`RANK_WINDOW`, widened for deeper pages), taken by index
 //! range scans (migration 000007: term postings of the popular packages,
@@ -73,12 +73,18 @@ pub struct Hit {
     pub exact_match: bool,
     /// The upstream registry a mirrored package comes from; null for a local one.
     pub mirrored_from: Option<String>,
+    /// Its owners deprecated it.
+    pub deprecated: bool,
 }
 
 /// ORDER BY over the `hits` columns; fixed text, never from input.
 fn order_by(sort: Sort) -> &'static str {
     match sort {
-        Sort::Relevance => "exact_match DESC, rank DESC, recent_downloads DESC, canonical_name",
+        // `deprecated` (false first) only breaks ties of rank: an exact name
+        // or a better match still comes first.
+        Sort::Relevance => {
+            "exact_match DESC, rank DESC, deprecated, recent_downloads DESC, canonical_name"
+        }
         Sort::Downloads => "downloads DESC, canonical_name",
         Sort::RecentDownloads => "recent_downloads DESC, canonical_name",
         Sort::Updated => "updated_at DESC, canonical_name",
@@ -131,6 +137,8 @@ struct Row {
     versions: Option<Vec<String>>,
     #[diesel(sql_type = Nullable<Text>)]
     mirrored_from: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    deprecated: Option<bool>,
 }
 
 enum Bind {
@@ -262,7 +270,8 @@ fn name_like(sql: &mut Sql, key: &str, table: &str) {
 const PAGE_COLUMNS: &str = "page.name, page.description, page.downloads, page.recent_downloads,
        page.keywords, page.updated_at, page.exact_match,
        ARRAY(SELECT v.version FROM versions v WHERE v.package_id = page.id AND NOT v.yanked) AS versions,
-       (SELECT m.mirrored_from FROM packages m WHERE m.id = page.id) AS mirrored_from";
+       (SELECT m.mirrored_from FROM packages m WHERE m.id = page.id) AS mirrored_from,
+       (SELECT m.deprecated_at IS NOT NULL FROM packages m WHERE m.id = page.id) AS deprecated";
 
 /// Browse (no text): straight off the order's index, counting up to
 /// `TOTAL_MAX + 1`. Filters select through `package_search.filters` (GIN),
@@ -441,7 +450,7 @@ fn hits(sql: &mut Sql, q: &Query, exact: String) {
     sql.push(
         "), hits AS (
            SELECT p.id, p.name, p.canonical_name, p.description, p.keywords, p.updated_at, p.created_at,
-                  p.canonical_name = ",
+                  p.deprecated_at IS NOT NULL AS deprecated, p.canonical_name = ",
     )
     .bind(Bind::Text(exact))
     .push(" AS exact_match, ");
@@ -567,6 +576,7 @@ pub async fn search(conn: &mut AsyncPgConnection, r: &Request) -> AppResult<Sear
                 updated_at: r.updated_at?,
                 exact_match: r.exact_match.unwrap_or(false),
                 mirrored_from: r.mirrored_from,
+                deprecated: r.deprecated.unwrap_or(false),
             })
         })
         .collect();

@@ -12,6 +12,7 @@
 //! |---------------------------------|----------------------------------|
 //! | publish                         | [`publish::publish`]             |
 //! | yank, unyank                    | [`versions::set_yanked`]         |
+//! | deprecate, undeprecate          | [`deprecation::set_deprecated`]  |
 //! | owners add, remove; invitations | [`owners`]                       |
 //! | token create, revoke            | [`tokens`]                       |
 //! | register, create user           | [`accounts`]                     |
@@ -21,6 +22,7 @@
 //! | package remove, name claim      | [`packages`]                     |
 
 pub mod accounts;
+pub mod deprecation;
 pub mod github;
 pub mod owners;
 pub mod packages;

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 mod admin;
 mod analyze;
 mod cluster;
+mod deprecation;
 mod instances;
 mod mirror;
 #[path = "../common/proxy.rs"]

@@ -7,6 +7,7 @@ mod browse;
 mod capabilities;
 #[path = "../common/mod.rs"]
 mod common;
+mod deprecation;
 mod discovery;
 mod login;
 mod packages;

@@ -1,6 +1,7 @@
 //! `/api/v1/packages/{name}…`
 mod activity;
 mod analysis;
+mod deprecate;
 mod download;
 pub mod mirror;
 mod owners;
