@@ -28,8 +28,42 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
+    merge_all_of(doc);
     close_response_shapes(doc);
     close_objects(doc);
+}
+
+/// A `#[serde(flatten)]`ed struct comes out as `allOf: [{$ref}, {…}]`. Closed
+/// objects cannot be combined that way (each member would refuse the others'
+/// fields), so each such schema becomes one object holding all the fields.
+fn merge_all_of(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object().cloned() else {
+        return;
+    };
+    for (name, schema) in &schemas {
+        let Some(members) = schema["allOf"].as_array() else {
+            continue;
+        };
+        let (mut props, mut required) = (Map::new(), Vec::new());
+        for member in members {
+            let member = match member["$ref"].as_str() {
+                Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+                None => member,
+            };
+            props.extend(
+                member["properties"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            required.extend(member["required"].as_array().cloned().unwrap_or_default());
+        }
+        let mut merged = json!({"type": "object", "properties": props, "required": required});
+        if let Some(d) = schema.get("description") {
+            merged["description"] = d.clone();
+        }
+        doc["components"]["schemas"][name] = merged;
+    }
 }
 
 /// Every object but the open ones refuses keys it does not list.

@@ -14,15 +14,20 @@ use crate::usecase::{deprecation, Actor};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeprecateBody {
-    /// Why, and what to do instead: 1–500 characters once trimmed; no control
-    /// characters but newlines and tabs.
-    #[schema(min_length = 1, max_length = 500, example = "Unmaintained; use json2.")]
+    /// Why, and what to do instead: at most 500 characters, not only
+    /// whitespace; no control characters but tabs and line ends. Kept trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[\t\n\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFFFE\uFFFF][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]*$",
+        example = "Unmaintained; use json-schema."
+    )]
     pub message: String,
     /// A package held here to use instead (not this one); null or absent for none.
     #[schema(
         pattern = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?(?:/[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?)?$",
         max_length = 129,
-        example = "json2"
+        example = "json-schema"
     )]
     #[serde(default)]
     pub successor: Option<String>,

@@ -15,26 +15,27 @@ pub struct Deprecation {
 
 impl Deprecation {
     /// Checks an owner's request for `package` (its canonical name). The
-    /// message is trimmed and must keep 1–500 characters, with no control
-    /// character but tab and newline (it goes into pages and Atom feeds).
-    /// A blank successor is none (a web form sends the empty field); a
-    /// package cannot succeed itself. Whether the successor exists is the
-    /// caller's question: it needs the database.
+    /// message has at most 500 characters as sent, something besides
+    /// whitespace, and no control character but tab and line ends (it goes
+    /// into pages and Atom feeds); it is kept trimmed, with `\n` line ends.
+    /// The successor is a package name exactly as sent, and not this
+    /// package; the API's schema says the same (`api::deprecation`). Whether
+    /// it exists is the caller's question: it needs the database.
     pub fn parse(
         package: &str,
         message: &str,
         successor: Option<&str>,
     ) -> DomainResult<Deprecation> {
-        // A browser's textarea sends CRLF line ends.
-        let message = message.trim().replace("\r\n", "\n");
         let chars = message.chars().count();
-        if chars == 0 {
-            return Err(DomainError::invalid("the deprecation message is empty"));
-        }
         if chars > MESSAGE_MAX {
             return Err(DomainError::invalid(format!(
                 "the deprecation message is {chars} characters; at most {MESSAGE_MAX} are allowed"
             )));
+        }
+        // A browser's textarea sends CRLF line ends.
+        let message = message.trim().replace("\r\n", "\n").replace('\r', "\n");
+        if message.is_empty() {
+            return Err(DomainError::invalid("the deprecation message is empty"));
         }
         let refused = |c: char| {
             (c.is_control() && c != '\n' && c != '\t') || c == '\u{FFFE}' || c == '\u{FFFF}'
@@ -44,7 +45,7 @@ impl Deprecation {
                 "the deprecation message holds a control character",
             ));
         }
-        let successor = match successor.map(str::trim).filter(|s| !s.is_empty()) {
+        let successor = match successor {
             None => None,
             Some(s) => Some(
                 PackageName::parse(s)
@@ -99,17 +100,24 @@ mod tests {
     }
 
     #[test]
-    fn a_blank_successor_is_none_and_a_bad_one_is_invalid() {
-        assert_eq!(
-            Deprecation::parse("old", "m", Some("  "))
-                .unwrap()
-                .successor,
-            None
-        );
-        assert!(matches!(
-            Deprecation::parse("old", "m", Some("no spaces")),
-            Err(DomainError::Invalid(_))
-        ));
+    fn a_successor_is_a_name_as_sent() {
+        for bad in ["", "  ", " json", "no spaces"] {
+            assert!(
+                matches!(
+                    Deprecation::parse("old", "m", Some(bad)),
+                    Err(DomainError::Invalid(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_length_is_counted_as_sent_and_lone_carriage_returns_are_line_ends() {
+        let padded = format!("{} ", "x".repeat(MESSAGE_MAX));
+        assert!(Deprecation::parse("old", &padded, None).is_err());
+        let d = Deprecation::parse("old", "one\rtwo", None).unwrap();
+        assert_eq!(d.message, "one\ntwo");
     }
 
     #[test]

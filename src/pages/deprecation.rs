@@ -162,7 +162,8 @@ async fn change(
     };
     let request = deprecate.then_some(deprecation::Request {
         message: &message,
-        successor: Some(successor.as_str()),
+        // A form sends the empty field for none.
+        successor: Some(successor.trim()).filter(|s| !s.is_empty()),
     });
     let origin = Origin::of(&req, &state.config.trusted_proxies);
     let mut conn = state.pool.get().await?;

@@ -184,6 +184,13 @@ async fn bad_messages_and_successors_are_refused_and_change_nothing() {
             400,
             "successor",
         ),
+        // The name as sent, like the document's pattern: no blank, no padding.
+        (json!({"message": "m", "successor": ""}), 400, "successor"),
+        (
+            json!({"message": "m", "successor": " demo2"}),
+            400,
+            "successor",
+        ),
         (
             json!({"message": "m", "successor": "nowhere"}),
             422,
