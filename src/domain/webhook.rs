@@ -183,9 +183,8 @@ fn is_public_v6(a: Ipv6Addr) -> bool {
     // Only global unicast (2000::/3), less its special blocks: IETF protocol
     // assignments and Teredo (2001::/23), documentation (2001:db8::/32, 3fff::/20).
     let global = s[0] & 0xe000 == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200)
-        || (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x3fff && s[1] < 0x1000);
+    let special =
+        (s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8)) || (s[0] == 0x3fff && s[1] < 0x1000);
     global && !special
 }
 
