@@ -425,3 +425,59 @@ async fn a_delivery_is_sent_again_on_request() {
         .await;
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn retries_run_out_then_a_webhook_failing_for_days_is_disabled_until_a_ping_succeeds() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start();
+    receiver.answer(&[500; 3]);
+    let (token, id) = setup(&app, &receiver, json!(["publish"])).await;
+    let ping = format!("/api/v1/packages/demo/webhooks/{id}/test");
+    body(post(&app, &token, &ping).await, 202).await;
+    assert_eq!(receiver.wait_for(1, 10).await.len(), 1);
+    let waiting =
+        "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' AND attempts = 1";
+    assert_eq!(app.eventually_count(waiting, 1).await, 1);
+    // As if it had been retried for most of a day: the last attempt fails it.
+    app.sql("UPDATE webhook_deliveries SET attempts = 11, next_attempt_at = now()")
+        .await;
+    let list = settled(&app, &token, id).await;
+    let d = &list["deliveries"][0];
+    assert_eq!(
+        (&d["status"], &d["attempts"]),
+        (&json!("failed"), &json!(12))
+    );
+    assert!(d["next_attempt_at"].is_null(), "{d}");
+    assert_eq!(d["error"], "the receiver answered HTTP 500");
+    assert_eq!(
+        list["webhook"]["state"], "active",
+        "one failed day is not enough"
+    );
+
+    // Every attempt has failed for more than three days: the next failure disables it.
+    app.sql("UPDATE webhooks SET failing_since = now() - interval '4 days'")
+        .await;
+    body(post(&app, &token, &ping).await, 202).await;
+    let disabled = "SELECT count(*) FROM webhooks WHERE disabled_at IS NOT NULL";
+    assert_eq!(app.eventually_count(disabled, 1).await, 1);
+    let list = get(&app, &token, "/api/v1/packages/demo/webhooks").await;
+    let w = &list["webhooks"][0];
+    assert_eq!(w["state"], "disabled");
+    let reason = w["disabled_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("failed") && reason.contains("HTTP 500"),
+        "{reason}"
+    );
+    // A disabled webhook is sent no events...
+    body(put(&app, &token, "demo", "1.0.1").await, 201).await;
+    let publishes = "SELECT count(*) FROM webhook_deliveries WHERE event = 'publish'";
+    assert_eq!(app.sql_count(publishes).await, 0);
+    // ...but a test ping; when it succeeds, the webhook is active again.
+    let before = receiver.received().len();
+    body(post(&app, &token, &ping).await, 202).await;
+    let enabled =
+        "SELECT count(*) FROM webhooks WHERE disabled_at IS NULL AND failing_since IS NULL";
+    assert_eq!(app.eventually_count(enabled, 1).await, 1);
+    assert_eq!(receiver.received().len(), before + 1);
+    assert_eq!(receiver.received().last().unwrap().answered, 200);
+}
