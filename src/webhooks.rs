@@ -22,8 +22,10 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: Duration = Duration::from_secs(60);
 /// Deliveries one instance claims at once.
 const BATCH: i64 = 16;
-/// How often the webhooks-by-state gauges are refreshed.
-const GAUGE_EVERY: Duration = Duration::from_secs(15);
+/// The webhooks-by-state gauges are refreshed every this many polls, at
+/// most this long apart.
+const GAUGE_POLLS: u32 = 10;
+const GAUGE_MAX: Duration = Duration::from_secs(15);
 const USER_AGENT: &str = concat!("sema-pkg-webhooks/", env!("CARGO_PKG_VERSION"));
 
 /// The addresses `target` reaches, when every one of them is public; else
@@ -58,13 +60,14 @@ pub async fn run(state: AppState) {
     let cfg = state.config.webhooks.clone();
     let mut tick = tokio::time::interval(cfg.poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let gauge_every = (cfg.poll * GAUGE_POLLS).min(GAUGE_MAX);
     let mut gauges_at: Option<Instant> = None;
     loop {
         tick.tick().await;
         if let Err(e) = poll(&state, &cfg).await {
             tracing::warn!(error = %e, "sending webhook deliveries");
         }
-        if gauges_at.is_none_or(|t| t.elapsed() >= GAUGE_EVERY) {
+        if gauges_at.is_none_or(|t| t.elapsed() >= gauge_every) {
             gauges_at = Some(Instant::now());
             if let Err(e) = refresh_gauges(&state).await {
                 tracing::warn!(error = %e, "counting webhooks");
@@ -110,28 +113,29 @@ async fn poll(state: &AppState, cfg: &WebhookConfig) -> crate::error::AppResult<
 async fn settle(state: &AppState, c: &Claimed, attempt: &Attempt) -> crate::error::AppResult<()> {
     let mut conn = state.pool.get().await?;
     let failing_since = hooks::finish(&mut conn, c.id, attempt).await?;
-    let outcome = match (&attempt.error, attempt.retry_in_ms) {
+    let mut outcome = match (&attempt.error, attempt.retry_in_ms) {
         (None, _) => "delivered",
         (Some(_), Some(_)) => "retrying",
         (Some(_), None) => "failed",
     };
+    if let Some(since) = failing_since.filter(|_| attempt.error.is_some()) {
+        let failing_for = (chrono::Utc::now() - since).to_std().unwrap_or_default();
+        if failing_for >= rules::DISABLE_AFTER {
+            let reason = format!(
+                "every delivery since {} failed; the last: {}",
+                since.format("%Y-%m-%d %H:%M UTC"),
+                attempt.error.as_deref().unwrap_or("")
+            );
+            hooks::disable(&mut conn, c.webhook_id, &reason).await?;
+            // Disabling fails its pending deliveries, this one included.
+            outcome = "failed";
+        }
+    }
     state
         .metrics
         .webhook_deliveries
         .with_label_values(&[outcome])
         .inc();
-    let Some(since) = failing_since.filter(|_| attempt.error.is_some()) else {
-        return Ok(());
-    };
-    let failing_for = (chrono::Utc::now() - since).to_std().unwrap_or_default();
-    if failing_for >= rules::DISABLE_AFTER {
-        let reason = format!(
-            "every delivery since {} failed; the last: {}",
-            since.format("%Y-%m-%d %H:%M UTC"),
-            attempt.error.as_deref().unwrap_or("")
-        );
-        hooks::disable(&mut conn, c.webhook_id, &reason).await?;
-    }
     Ok(())
 }
 

@@ -468,6 +468,21 @@ async fn retries_run_out_then_a_webhook_failing_for_days_is_disabled_until_a_pin
         reason.contains("failed") && reason.contains("HTTP 500"),
         "{reason}"
     );
+    let mut gauge = 0.0;
+    for _ in 0..50 {
+        gauge = app
+            .metric("sema_pkg_webhooks", &["state=\"disabled\""])
+            .await;
+        if gauge == 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(gauge, 1.0, "webhooks by state in /metrics");
+    let failed = app
+        .metric("sema_pkg_webhook_deliveries_total", &["outcome=\"failed\""])
+        .await;
+    assert_eq!(failed, 2.0);
     // A disabled webhook is sent no events...
     body(put(&app, &token, "demo", "1.0.1").await, 201).await;
     let publishes = "SELECT count(*) FROM webhook_deliveries WHERE event = 'publish'";
