@@ -496,3 +496,72 @@ async fn retries_run_out_then_a_webhook_failing_for_days_is_disabled_until_a_pin
     assert_eq!(receiver.received().len(), before + 1);
     assert_eq!(receiver.received().last().unwrap().answered, 200);
 }
+
+#[tokio::test]
+async fn owner_and_deprecation_changes_are_delivered_as_their_events() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start();
+    let events = json!(["owner-add", "owner-remove", "deprecate", "undeprecate"]);
+    let (alice, _) = setup(&app, &receiver, events).await;
+    let (_, bob) = app.user_with_token("bob").await;
+    let invite = app
+        .client()
+        .post(app.url("/api/v1/packages/demo/owners"))
+        .bearer_auth(&alice)
+        .json(&json!({"username": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    body(invite, 200).await;
+    let accept = post(&app, &bob, "/api/v1/me/invitations/demo/accept").await;
+    body(accept, 200).await;
+    let remove = app
+        .client()
+        .delete(app.url("/api/v1/packages/demo/owners/bob"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    body(remove, 200).await;
+    let deprecate = app
+        .client()
+        .post(app.url("/api/v1/packages/demo/deprecate"))
+        .bearer_auth(&alice)
+        .json(&json!({"message": "old"}))
+        .send()
+        .await
+        .unwrap();
+    body(deprecate, 200).await;
+    let undo = app
+        .client()
+        .delete(app.url("/api/v1/packages/demo/deprecate"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    body(undo, 200).await;
+
+    let got = receiver.wait_for(4, 10).await;
+    let mut seen: Vec<(String, Value, Value)> = got
+        .iter()
+        .map(|r| {
+            let p = r.json();
+            (
+                p["event"].as_str().unwrap().to_string(),
+                p["actor"].clone(),
+                p["owner"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        [
+            ("deprecate".to_string(), json!("alice"), Value::Null),
+            ("owner-add".to_string(), json!("bob"), json!("bob")),
+            ("owner-remove".to_string(), json!("alice"), json!("bob")),
+            ("undeprecate".to_string(), json!("alice"), Value::Null),
+        ]
+    );
+    assert!(got.iter().all(|r| r.signed_with(SECRET)));
+}
