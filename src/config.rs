@@ -47,6 +47,53 @@ pub struct Config {
     pub private: bool,
     /// `REGISTRATION=open|closed`; closed by default in private mode.
     pub registration_open: bool,
+    /// Webhook deliveries: the SSRF guard, the worker's poll and the retry schedule.
+    pub webhooks: WebhookConfig,
+}
+
+/// How webhooks are delivered.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// `WEBHOOK_ALLOW_PRIVATE_TARGETS=true` turns the SSRF guard off (tests,
+    /// or a registry whose receivers are all inside its own network).
+    pub allow_private_targets: bool,
+    /// How often the worker looks for due deliveries (`WEBHOOK_POLL_MS`, default 1000).
+    pub poll: std::time::Duration,
+    /// The first retry's wait, doubled each time (`WEBHOOK_BACKOFF_BASE_MS`, default 60000).
+    pub backoff_base: std::time::Duration,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            allow_private_targets: false,
+            poll: std::time::Duration::from_millis(1000),
+            backoff_base: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+fn webhooks() -> Result<WebhookConfig, ConfigError> {
+    let allow_private_targets = match var("WEBHOOK_ALLOW_PRIVATE_TARGETS").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError {
+                var: "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                message: format!("must be true or false, not {other:?}"),
+            })
+        }
+    };
+    let ms = |name: &'static str, default: u32| -> Result<std::time::Duration, ConfigError> {
+        Ok(std::time::Duration::from_millis(
+            positive(name, default)?.into(),
+        ))
+    };
+    Ok(WebhookConfig {
+        allow_private_targets,
+        poll: ms("WEBHOOK_POLL_MS", 1000)?,
+        backoff_base: ms("WEBHOOK_BACKOFF_BASE_MS", 60_000)?,
+    })
 }
 
 /// The upstream registry a team registry mirrors (it speaks the same `/api/v1`).
@@ -403,6 +450,7 @@ impl Config {
             upstream: upstream()?,
             private,
             registration_open,
+            webhooks: webhooks()?,
         })
     }
 

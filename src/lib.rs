@@ -26,6 +26,7 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod usecase;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -1,8 +1,8 @@
 //! Prometheus metrics at `/metrics`: requests by route pattern and status with
 //! a latency histogram (actix-web-prom), plus in-flight requests, pool
-//! occupancy, download flushes, publish outcomes and cache hits.
+//! occupancy, download flushes, publish outcomes, cache hits, webhook deliveries and webhooks by state.
 
-use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 pub struct Metrics {
     pub registry: Registry,
@@ -23,6 +23,10 @@ pub struct Metrics {
     /// (upstream failed, old copy served), upstream_error, tarball_fetch,
     /// checksum_mismatch, upstream_changed.
     pub mirror_events: IntCounterVec,
+    /// Webhook delivery attempts by outcome: delivered, retrying, failed.
+    pub webhook_deliveries: IntCounterVec,
+    /// Webhooks by state (active, disabled), of the whole registry.
+    pub webhooks: IntGaugeVec,
 }
 
 impl Metrics {
@@ -50,37 +54,36 @@ impl Metrics {
         registry
             .register(Box::new(lag.clone()))
             .expect("unique metric");
-        let publishes = IntCounterVec::new(
-            Opts::new("sema_pkg_publishes_total", "publish attempts by outcome"),
+        let publishes = counter_vec(
+            &registry,
+            "sema_pkg_publishes_total",
+            "publish attempts by outcome",
             &["outcome"],
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(publishes.clone()))
-            .expect("unique metric");
-        let cache_lookups = IntCounterVec::new(
-            Opts::new(
-                "sema_pkg_cache_lookups_total",
-                "package cache lookups by shelf and result",
-            ),
+        );
+        let cache_lookups = counter_vec(
+            &registry,
+            "sema_pkg_cache_lookups_total",
+            "package cache lookups by shelf and result",
             &["shelf", "result"],
+        );
+        let mirror_events = counter_vec(&registry, "sema_pkg_mirror_events_total", "upstream mirror events (hit, fetch, stale, upstream_error, tarball_fetch, checksum_mismatch, upstream_changed)", &["event"]);
+        let webhook_deliveries = counter_vec(
+            &registry,
+            "sema_pkg_webhook_deliveries_total",
+            "webhook delivery attempts by outcome (delivered, retrying, failed)",
+            &["outcome"],
+        );
+        let webhooks = IntGaugeVec::new(
+            Opts::new("sema_pkg_webhooks", "webhooks by state (active, disabled)"),
+            &["state"],
         )
         .expect("valid metric");
         registry
-            .register(Box::new(cache_lookups.clone()))
-            .expect("unique metric");
-        let mirror_events = IntCounterVec::new(
-            Opts::new(
-                "sema_pkg_mirror_events_total",
-                "upstream mirror events (hit, fetch, stale, upstream_error, tarball_fetch, checksum_mismatch, upstream_changed)",
-            ),
-            &["event"],
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(mirror_events.clone()))
+            .register(Box::new(webhooks.clone()))
             .expect("unique metric");
         Metrics {
+            webhook_deliveries,
+            webhooks,
             mirror_events,
             cache_lookups,
             cache_listening: gauge(
@@ -121,6 +124,15 @@ impl Metrics {
             .build()
             .expect("metrics middleware")
     }
+}
+
+/// A counter with labels, registered.
+fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(c.clone()))
+        .expect("unique metric");
+    c
 }
 
 impl Default for Metrics {

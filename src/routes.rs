@@ -99,7 +99,9 @@ fn api(method: Method, pattern: impl Into<String>, handler: fn(Route) -> Route) 
 /// The JSON API. Specific children come before `{name}` and `{name}/{version}`.
 pub fn api_routes() -> Vec<ApiRoute> {
     use Method as M;
-    vec![
+    // Webhooks' paths are specific: first is as good as anywhere before `{name}`.
+    let mut routes = webhook_api_routes();
+    routes.extend(vec![
         api(M::POST, "/auth/register", |r| r.to(api::auth::register)),
         api(M::POST, "/auth/login", |r| r.to(api::auth::login)),
         api(M::POST, "/auth/logout", |r| r.to(api::auth::logout)),
@@ -161,6 +163,30 @@ pub fn api_routes() -> Vec<ApiRoute> {
             r.guard(guard::fn_guard(package_owns))
                 .to(api::packages::show)
         }),
+    ]);
+    routes
+}
+
+/// A package's webhooks, for its owners.
+fn webhook_api_routes() -> Vec<ApiRoute> {
+    use Method as M;
+    vec![
+        api(M::POST, pkg("/webhooks"), |r| r.to(api::webhooks::create)),
+        api(M::GET, pkg("/webhooks"), |r| r.to(api::webhooks::list)),
+        api(M::DELETE, pkg("/webhooks/{id}"), |r| {
+            r.to(api::webhooks::delete)
+        }),
+        api(M::POST, pkg("/webhooks/{id}/test"), |r| {
+            r.to(api::webhooks::test)
+        }),
+        api(M::GET, pkg("/webhooks/{id}/deliveries"), |r| {
+            r.to(api::webhooks::deliveries)
+        }),
+        api(
+            M::POST,
+            pkg("/webhooks/{id}/deliveries/{delivery}/redeliver"),
+            |r| r.to(api::webhooks::redeliver),
+        ),
     ]
 }
 
@@ -327,7 +353,9 @@ fn page(method: Method, pattern: impl Into<String>, handler: fn(Route) -> Route)
 /// The web pages. Version routes come first: `json/1.0.0` would also match NAME.
 pub fn web_routes() -> Vec<WebRoute> {
     use Method as M;
-    let mut routes = vec![
+    // Before `{name}`, whose pattern also matches `demo/webhooks`.
+    let mut routes = webhook_pages();
+    routes.extend(vec![
         page(M::GET, "/", |r| r.to(pages::home::show)),
         page(M::GET, "/search", |r| r.to(pages::search::show)),
         page(M::GET, "/users/{username}", |r| r.to(pages::user::show)),
@@ -361,11 +389,26 @@ pub fn web_routes() -> Vec<WebRoute> {
             r.to(pages::package::show)
         }),
         page(M::GET, pkg(""), |r| r.to(pages::package::show)),
-    ];
+    ]);
     routes.extend(sign_in_routes());
     routes.extend(admin_routes());
     routes.extend(account_routes());
     routes
+}
+
+/// A package's webhooks, for its owners.
+fn webhook_pages() -> Vec<WebRoute> {
+    use Method as M;
+    vec![
+        page(M::GET, pkg("/webhooks"), |r| r.to(pages::webhooks::show)),
+        page(M::POST, pkg("/webhooks"), |r| r.to(pages::webhooks::create)),
+        page(M::POST, pkg("/webhooks/{id}/test"), |r| {
+            r.to(pages::webhooks::test)
+        }),
+        page(M::POST, pkg("/webhooks/{id}/delete"), |r| {
+            r.to(pages::webhooks::delete)
+        }),
+    ]
 }
 
 fn sign_in_routes() -> Vec<WebRoute> {

@@ -15,6 +15,7 @@ pub mod publish_form;
 pub mod search;
 pub mod tokens;
 pub mod versions;
+pub mod webhooks;
 pub mod wire;
 
 use actix_web::{

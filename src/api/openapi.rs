@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     analysis, auth, deprecation, invitations, me, owners, packages, search, tokens, versions,
+    webhooks,
 };
 
 #[derive(OpenApi)]
@@ -43,6 +44,12 @@ use super::{
         packages::readme,
         deprecation::deprecate,
         deprecation::undeprecate,
+        webhooks::create,
+        webhooks::list,
+        webhooks::delete,
+        webhooks::test,
+        webhooks::deliveries,
+        webhooks::redeliver,
         versions::download,
         versions::yank,
         versions::unyank,
@@ -59,6 +66,7 @@ use super::{
         (name = "search", description = "Finding packages"),
         (name = "packages", description = "Packages, their versions and tarballs"),
         (name = "owners", description = "Who may publish, yank and change owners; new owners are invited and must accept"),
+        (name = "webhooks", description = "Signed webhooks: a package's owners are told of its publishes, yanks, owner and deprecation changes"),
     )
 )]
 pub struct ApiDoc;

@@ -56,3 +56,20 @@ pub struct TokenIdPath {
     /// As listed by `GET /api/v1/tokens`.
     id: i64,
 }
+
+/// `{id}`: a webhook's id.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct WebhookIdPath {
+    /// As listed by `GET /api/v1/packages/{name}/webhooks`.
+    id: i64,
+}
+
+/// `{delivery}`: a delivery's id.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DeliveryPath {
+    /// As listed by `GET …/webhooks/{id}/deliveries`.
+    #[param(example = "0b7c9a52-4f5e-4c1a-9d55-2f1f3f0a8b11")]
+    delivery: String,
+}

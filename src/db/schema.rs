@@ -166,6 +166,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        package_id -> Int8,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        created_at -> Timestamptz,
+        failing_since -> Nullable<Timestamptz>,
+        disabled_at -> Nullable<Timestamptz>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Int8,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        next_attempt_at -> Timestamptz,
+        last_attempt_at -> Nullable<Timestamptz>,
+        response_code -> Nullable<Int4>,
+        duration_ms -> Nullable<Int4>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(package_owners -> packages (package_id));
 diesel::joinable!(package_owners -> users (user_id));
@@ -175,6 +206,8 @@ diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
 diesel::joinable!(package_downloads -> packages (package_id));
 diesel::joinable!(package_search -> packages (package_id));
+diesel::joinable!(webhooks -> packages (package_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -192,6 +225,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_downloads,
     package_search,
     name_claims,
+    webhooks,
+    webhook_deliveries,
 );
 
 diesel::table! {

@@ -1,5 +1,5 @@
 //! The pure rules of the registry: package names and versions, manifests,
-//! tarballs, READMEs, search queries, API token scopes and deprecation messages. Plain Rust over values: no
+//! tarballs, READMEs, search queries, API token scopes, deprecation messages and webhook rules (events, targets, signatures, retries). Plain Rust over values: no
 //! database, no HTTP, no OpenAPI; refusals are a [`DomainError`], mapped to
 //! HTTP once, in `crate::error`.
 
@@ -11,5 +11,6 @@ pub mod readme;
 pub mod search_query;
 pub mod tarball;
 pub mod token;
+pub mod webhook;
 
 pub use error::{DomainError, DomainResult};

@@ -19,6 +19,7 @@ pub const RESERVED: &[&str] = &[
     "settings",
     "deprecate",
     "undeprecate",
+    "webhooks",
 ];
 
 pub const SEGMENT_MAX: usize = 64;

@@ -20,6 +20,7 @@ pub mod readme;
 pub mod search;
 pub mod user;
 pub mod view;
+pub mod webhooks;
 
 use actix_session::{Session, SessionExt};
 use actix_web::{

@@ -1,5 +1,5 @@
 //! The registry over Postgres and the blob store: publish, packages, owners,
-//! invitations, deprecations, listings and search queries. No HTTP in here; the pure rules
+//! invitations, deprecations, webhooks and their outbox, listings and search queries. No HTTP in here; the pure rules
 //! (names, manifests, tarballs, READMEs) are in `domain`.
 
 pub mod admin_listing;
@@ -14,3 +14,4 @@ pub mod search;
 pub mod tokens;
 pub mod upstream;
 pub mod users;
+pub mod webhooks;

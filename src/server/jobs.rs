@@ -27,6 +27,8 @@ pub fn start(state: AppState) {
     }
     spawn(flush_downloads(state.clone()));
     spawn(sweep_sessions(state.clone()));
+    // The webhook outbox: every instance sends, rows are claimed one instance at a time.
+    spawn(crate::webhooks::run(state.clone()));
     spawn(sweep_recent_downloads(state));
 }
 

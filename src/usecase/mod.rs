@@ -20,6 +20,7 @@
 //! | GitHub sign-in, sign-up, connect, disconnect | [`github`]          |
 //! | ban/unban, promote/demote, reset password | [`accounts`]           |
 //! | package remove, name claim      | [`packages`]                     |
+//! | webhook create, delete, ping, redeliver | [`webhooks`]             |
 
 pub mod accounts;
 pub mod deprecation;
@@ -31,6 +32,7 @@ mod record;
 pub mod sessions;
 pub mod tokens;
 pub mod versions;
+pub mod webhooks;
 
 pub use crate::audit::Origin;
 pub use record::record;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use sema_pkg::config::{BlobConfig, Config};
 
 pub mod github;
+pub mod receiver;
 pub mod s3;
 pub mod tarball;
 
@@ -123,6 +124,8 @@ pub struct TestApp {
     pub pool: sema_pkg::db::Pool,
     pub config: Arc<Config>,
     handle: actix_web::dev::ServerHandle,
+    /// The first instance drops the database when it goes; others leave it.
+    owns_database: bool,
 }
 
 pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
@@ -151,6 +154,12 @@ pub fn test_config(database_url: &str, blob_dir: PathBuf) -> Config {
         upstream: None,
         private: false,
         registration_open: true,
+        // Receivers in the tests listen on loopback; a fast poll keeps them quick.
+        webhooks: sema_pkg::config::WebhookConfig {
+            allow_private_targets: true,
+            poll: std::time::Duration::from_millis(100),
+            backoff_base: std::time::Duration::from_millis(300),
+        },
     }
 }
 
@@ -161,6 +170,26 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let database_url = fresh_database().await;
+        Self::serve(database_url, true, tweak).await
+    }
+
+    /// Another instance on this one's database (and a blob folder of its
+    /// own): two instances of one registry. It leaves the database to `self`.
+    pub async fn spawn_alongside(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::serve(self.database_url.clone(), false, tweak).await
+    }
+
+    /// Stops the server and its background jobs, as a shutdown would; the
+    /// database stays until `self` is dropped.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    async fn serve(
+        database_url: String,
+        owns_database: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let blob_dir = tempfile::tempdir().unwrap();
         let mut config = test_config(&database_url, blob_dir.path().to_path_buf());
         tweak(&mut config);
@@ -186,6 +215,7 @@ impl TestApp {
             pool,
             config,
             handle,
+            owns_database,
         };
         // Caching starts once the change listener is connected; tests that
         // count cache hits need it from the first request.
@@ -337,6 +367,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
+        let owns_database = self.owns_database;
         let name = url::Url::parse(&self.database_url)
             .unwrap()
             .path()
@@ -350,6 +381,9 @@ impl Drop for TestApp {
                 .unwrap();
             rt.block_on(async move {
                 handle.stop(false).await;
+                if !owns_database {
+                    return;
+                }
                 let client = admin().await;
                 let _ = client
                     .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -12,6 +12,7 @@ mod discovery;
 mod login;
 mod packages;
 mod pages;
+mod webhooks;
 
 /// The value of the first `name="csrf_token"` field on a page.
 pub fn csrf_of(html: &str) -> String {

@@ -7,4 +7,5 @@ pub mod mirror;
 mod owners;
 mod publish;
 mod show;
+mod webhooks;
 mod yank;
