@@ -16,18 +16,44 @@ use crate::usecase::{webhooks, Actor};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    /// Where deliveries are POSTed: an http or https URL whose host resolves
-    /// only to public addresses.
-    #[schema(max_length = 2048, example = "https://ci.example.com/hooks/sema")]
+    /// Where deliveries are POSTed: an `http` or `https` URL, as sent, naming
+    /// its host or an IPv4 address (an IPv6 literal in brackets is accepted
+    /// too). The host must resolve to public addresses only (422 otherwise),
+    /// unless the operator allows private targets.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://(?:(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))(?::[0-9]{1,4})?(?:[/?#]\S*)?$",
+        example = "https://ci.example.com/hooks/sema"
+    )]
     pub url: String,
     /// One or more of `publish`, `yank`, `unyank`, `owner-add`,
     /// `owner-remove`, `deprecate`, `undeprecate`.
-    #[schema(example = json!(["publish", "yank"]))]
+    #[schema(value_type = Vec<EventName>, min_items = 1, example = json!(["publish", "yank"]))]
     pub events: Vec<String>,
-    /// Signs each delivery (8–256 characters); absent or null: one is generated.
+    /// Signs each delivery (8–256 characters, no control characters); absent
+    /// or null: one is generated.
     #[serde(default)]
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(
+        min_length = 8,
+        max_length = 256,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub secret: Option<String>,
+}
+
+/// The events a webhook can subscribe to (`domain::webhook::EVENTS`), for the
+/// document only: the body keeps strings, checked by the domain.
+#[derive(ToSchema)]
+#[schema(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum EventName {
+    Publish,
+    Yank,
+    Unyank,
+    OwnerAdd,
+    OwnerRemove,
+    Deprecate,
+    Undeprecate,
 }
 
 /// A webhook just created, with its secret: shown this once.

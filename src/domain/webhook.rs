@@ -106,8 +106,8 @@ pub struct Target {
 
 impl Target {
     pub fn parse(raw: &str) -> DomainResult<Target> {
-        let raw = raw.trim();
-        if raw.len() > URL_MAX {
+        // As sent, no trimming, and counted in characters: as the API's schema says.
+        if raw.chars().count() > URL_MAX {
             return Err(DomainError::invalid(format!(
                 "the URL is longer than {URL_MAX} characters"
             )));

@@ -209,7 +209,7 @@ pub async fn create(
     let me = signed_in(user)?;
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim());
     csrf::verify(&req, &session, field("csrf_token"))?;
-    let url = field("url").unwrap_or_default().to_string();
+    let url = field("url").unwrap_or_default().trim().to_string();
     let secret = field("secret").filter(|s| !s.is_empty());
     let events: Vec<String> = form
         .iter()
