@@ -79,7 +79,8 @@ pub async fn register(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
-    /// The username or the email address.
+    /// The username or the email address; no NUL (Postgres text cannot hold one).
+    #[schema(pattern = r"^[^\u0000]*$")]
     pub username: String,
     pub password: String,
 }

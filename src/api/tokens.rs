@@ -16,8 +16,13 @@ use crate::usecase::Actor;
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// 1-64 characters once surrounding whitespace is trimmed.
-    #[schema(pattern = r"\S", max_length = 64, example = "laptop")]
+    /// 1-64 characters once surrounding whitespace is trimmed; no NUL
+    /// (Postgres text cannot hold one).
+    #[schema(
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+        max_length = 64,
+        example = "laptop"
+    )]
     pub name: String,
     /// All of them when absent or null.
     #[schema(value_type = Option<Vec<TokenScope>>, inline, min_items = 1)]
