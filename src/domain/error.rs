@@ -1,5 +1,5 @@
 //! What the domain's rules refuse, without saying how a transport shows it:
-//! `crate::error` maps each kind to its HTTP status in one place.
+//! `src/error.rs` maps each kind to its HTTP status in one place.
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {

@@ -1,7 +1,7 @@
 //! The pure rules of the registry: package names and versions, manifests,
 //! tarballs, READMEs, search queries, API token scopes, deprecation messages and webhook rules (events, targets, signatures, retries). Plain Rust over values: no
 //! database, no HTTP, no OpenAPI; refusals are a [`DomainError`], mapped to
-//! HTTP once, in `crate::error`.
+//! HTTP once, in `src/error.rs`.
 
 pub mod deprecation;
 pub mod error;

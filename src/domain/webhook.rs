@@ -1,7 +1,7 @@
 //! Webhook rules: the events a package's owners may subscribe to, which
 //! recorded change is which event, the target URL and the addresses it may
 //! reach (the SSRF guard), the signature, and the retry schedule. Plain Rust:
-//! the SQL is in `registry::webhooks`, the sending in `crate::webhooks`.
+//! the SQL is in `registry::webhooks`, the sending in `src/webhooks.rs`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

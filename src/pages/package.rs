@@ -336,20 +336,7 @@ async fn render(
     };
     let mut panel = panel(&mut conn, &pkg, &detail, &shown, tab).await?;
     hide_origins_from_non_admins(&mut panel, user);
-    if let Panel::Owners {
-        message,
-        message_ok,
-        username,
-        ..
-    } = &mut panel
-    {
-        if let Some(f) = session
-            .remove_as::<OwnersFlash>(OWNERS_FLASH)
-            .and_then(Result::ok)
-        {
-            (*message, *message_ok, *username) = (f.message, f.ok, f.username);
-        }
-    }
+    show_owners_flash(&mut panel, session);
     // The Dependents tab already holds the list its count needs.
     let dependents = match &panel {
         Panel::Dependents(d) => d.len(),
@@ -384,6 +371,24 @@ async fn render(
         path.version.as_deref(),
     );
     Ok((pkg.id, page_or_fragment(req, &layout, &meta, &page, &tabs)?))
+}
+
+/// The message a no-JS owner change left for the Owners tab, shown once.
+fn show_owners_flash(panel: &mut Panel, session: &Session) {
+    if let Panel::Owners {
+        message,
+        message_ok,
+        username,
+        ..
+    } = panel
+    {
+        if let Some(f) = session
+            .remove_as::<OwnersFlash>(OWNERS_FLASH)
+            .and_then(Result::ok)
+        {
+            (*message, *message_ok, *username) = (f.message, f.ok, f.username);
+        }
+    }
 }
 
 /// The version the URL names, or the latest (the newest when all are yanked).
